@@ -1,0 +1,1 @@
+"""newsbot: answers questions about news articles with cited passages (CLI and Slack)."""

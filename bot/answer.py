@@ -1,0 +1,73 @@
+"""The one type every face renders: an Answer with its numbered Citations, and a conversation Turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    article_id: str
+    title: str
+    published: date | None
+    source: str  # path or URL
+    quote: str  # verbatim: article.text[start:end] == quote, always
+    start: int  # character offsets into the article text
+    end: int
+    score: float
+    # The answer span inside the quote, as offsets into the article text (None: the whole quote supports it).
+    highlight: tuple[int, int] | None = None
+
+    @property
+    def url(self) -> str | None:
+        return self.source if self.source.startswith(("http://", "https://")) else None
+
+    def to_json(self, n: int) -> dict[str, Any]:
+        return {
+            "n": n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "source": self.source,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "highlight": list(self.highlight) if self.highlight else None,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # "Wendy R. [1]" or the plain refusal
+    citations: tuple[Citation, ...]  # the passages the text rests on, numbered [1], [2], ...
+    answered: bool  # False: the articles do not say
+    question: str = ""
+    standalone_question: str = ""  # the question after condensing the conversation, when it differs
+    confidence: float = 0.0
+    # Passages shown with a refusal: closest matches, never presented as support.
+    closest: tuple[Citation, ...] = ()
+    trace: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        shown = self.citations if self.answered else self.closest
+        payload: dict[str, Any] = {
+            "question": self.question,
+            "answer": self.text,
+            "answered": self.answered,
+            "confidence": round(self.confidence, 4),
+            "citations": [c.to_json(n) for n, c in enumerate(shown, start=1)],
+        }
+        if self.standalone_question and self.standalone_question != self.question:
+            payload["standalone_question"] = self.standalone_question
+        return payload
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation (a chat session or a Slack thread)."""
+
+    question: str
+    answer: str = ""

@@ -1,0 +1,100 @@
+"""`newsbot`: the command line. Thin: every command calls into the index or the chain and formats.
+
+Errors a user can fix print as one line on stderr with exit code 1; `--json` prints exactly one
+JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
+from typing import Callable, Optional, TypeVar
+
+import typer
+from rich.markup import escape
+
+from bot.console import RichSyncProgress, err, out, print_json, print_sync_report
+from bot.settings import BotSettings
+from indexing.errors import NewsbotError
+
+app = typer.Typer(
+    name="newsbot",
+    help="Ask questions about news articles; answers cite the passages they rest on.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+F = TypeVar("F", bound=Callable)
+
+JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout, for machines.")
+
+
+def user_errors(func: F) -> F:
+    """Turn a NewsbotError into one line on stderr and exit code 1, instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except NewsbotError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=1)
+def load_settings() -> BotSettings:
+    return BotSettings.from_env()
+
+
+def open_index():
+    from indexing.index import NewsIndex
+
+    return NewsIndex(load_settings().index)
+
+
+@app.command()
+@user_errors
+def index(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: the bundled seeds plus NEWSBOT_CORPUS)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Index articles incrementally: add new, replace changed, drop deleted, skip unchanged."""
+    news_index = open_index()
+    report = news_index.sync(paths or None, progress=None if as_json else RichSyncProgress())
+    if as_json:
+        print_json(report.to_json())
+    else:
+        print_sync_report(report)
+
+
+@app.command()
+@user_errors
+def status(as_json: bool = JsonOption) -> None:
+    """Where the index lives, what it holds, the model, and the last sync."""
+    info = open_index().status()
+    if as_json:
+        print_json(info.to_json())
+        return
+    out.print(f"[bold]index[/]      {escape(info.location)} ({info.mode})")
+    out.print(f"[bold]articles[/]   {info.articles}")
+    out.print(f"[bold]chunks[/]     {info.chunks}")
+    out.print(f"[bold]model[/]      {escape(info.model)}")
+    out.print(f"[bold]last sync[/]  {info.last_sync}")
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Terminal output shared by the CLI commands: rich consoles, the indexing progress bar, errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from indexing.indexer import SyncProgress, SyncReport
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+def print_json(payload: Any) -> None:
+    """Exactly one JSON document on stdout, nothing else (progress goes to stderr)."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+class RichSyncProgress(SyncProgress):
+    """Articles and chunks embedded, with a rate, on stderr; silent when nothing needs embedding."""
+
+    def __init__(self, console: Console = err):
+        self.console = console
+        self.progress: Progress | None = None
+
+    def start(self, articles: int, chunks: int) -> None:
+        if not chunks:
+            return
+        self.progress = Progress(
+            TextColumn("[bold]Embedding[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("chunks · {task.fields[articles]} articles · {task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("embed", total=chunks, articles=f"0/{articles}", rate="")
+        self._articles = (0, articles)
+
+    def advance(self, articles: int, chunks: int) -> None:
+        if self.progress is None:
+            return
+        done = self._articles[0] + articles
+        self._articles = (done, self._articles[1])
+        self.progress.advance(self.task, chunks)
+        task = self.progress.tasks[0]
+        rate = f"{task.speed:.0f} chunks/s" if task.speed else ""
+        self.progress.update(self.task, articles=f"{done}/{self._articles[1]}", rate=rate)
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def print_sync_report(report: SyncReport, console: Console = out) -> None:
+    console.print(
+        f"[green]added {report.added}[/] · [yellow]updated {report.updated}[/] · [red]removed {report.removed}[/] · "
+        f"unchanged {report.unchanged} · [bold]{report.articles}[/] articles, {report.chunks} chunks "
+        f"in the index ({report.seconds:.1f}s)"
+    )
+    if report.repaired:
+        console.print(f"repaired {report.repaired} article(s) left half-written by an earlier interrupted run")
+    if report.failed:
+        console.print(f"[bold red]{len(report.failed)} file(s) or record(s) could not be indexed:[/]")
+        for error in report.failed:
+            console.print(f"  [red]✗[/] {escape(error.path)}: {escape(error.reason)}")

@@ -1,0 +1,1 @@
+"""Reading, chunking, embedding and storing news articles in Chroma; never imports `bot`."""

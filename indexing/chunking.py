@@ -1,0 +1,90 @@
+"""Split an article into sentence-aware chunks that keep exact [start, end) offsets into its text.
+
+A chunk is whole sentences up to a word-piece budget; a sentence longer than the budget is split
+at word boundaries. Consecutive chunks overlap by trailing sentences up to `overlap_tokens`, so a
+fact spanning a chunk border is still found whole in one of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from indexing.sentences import split_sentences
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    ordinal: int
+    start: int
+    end: int
+    text: str  # == article_text[start:end]
+    sentences: tuple[tuple[int, int], ...]  # absolute offsets of the sentences (or sentence pieces) inside
+
+
+def whitespace_token_counter(texts: Sequence[str]) -> list[int]:
+    """A rough word-piece estimate (1.3 per word) for callers without the model's tokenizer."""
+    return [int(len(t.split()) * 1.3) + 1 for t in texts]
+
+
+def chunk_text(
+    text: str,
+    count_tokens: TokenCounter = whitespace_token_counter,
+    max_tokens: int = 160,
+    overlap_tokens: int = 40,
+) -> list[Chunk]:
+    units = _sentence_units(text, count_tokens, max_tokens)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(units):
+        j, used = i, 0
+        while j < len(units) and (j == i or used + units[j][2] <= max_tokens):
+            used += units[j][2]
+            j += 1
+        members = units[i:j]
+        start, end = members[0][0], members[-1][1]
+        chunks.append(Chunk(len(chunks), start, end, text[start:end], tuple((s, e) for s, e, _ in members)))
+        if j >= len(units):
+            break
+        i = _overlap_start(units, i, j, overlap_tokens)
+    return chunks
+
+
+def _overlap_start(units: list[tuple[int, int, int]], i: int, j: int, overlap_tokens: int) -> int:
+    """Index of the first unit of the next chunk: back off from j while the overlap fits."""
+    k, carried = j, 0
+    while k - 1 > i and carried + units[k - 1][2] <= overlap_tokens:
+        k -= 1
+        carried += units[k][2]
+    return k
+
+
+def _sentence_units(text: str, count_tokens: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:
+    """(start, end, tokens) per sentence; sentences over the budget become several word-bounded pieces."""
+    spans = split_sentences(text)
+    counts = count_tokens([text[s:e] for s, e in spans]) if spans else []
+    units: list[tuple[int, int, int]] = []
+    for (start, end), tokens in zip(spans, counts):
+        if tokens <= max_tokens:
+            units.append((start, end, tokens))
+        else:
+            units.extend(_split_long_sentence(text, start, end, tokens, max_tokens, count_tokens))
+    return units
+
+
+def _split_long_sentence(
+    text: str, start: int, end: int, tokens: int, max_tokens: int, count_tokens: TokenCounter
+) -> list[tuple[int, int, int]]:
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    pieces = max(2, -(-tokens // max_tokens))
+    while True:
+        per_piece = -(-len(words) // pieces)
+        groups = [words[k : k + per_piece] for k in range(0, len(words), per_piece)]
+        spans = [(start + g[0][0], start + g[-1][1]) for g in groups]
+        counts = count_tokens([text[s:e] for s, e in spans])
+        if max(counts) <= max_tokens or per_piece == 1:
+            return [(s, e, c) for (s, e), c in zip(spans, counts)]
+        pieces += 1

@@ -1,0 +1,76 @@
+"""NewsIndex: one handle on the whole index (Chroma store, embedding model, keyword cache).
+
+The CLI, the watcher, Slack and the retriever all go through it, so they share one model load and
+one view of what is committed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable
+
+from indexing.embedding import SentenceTransformerEmbedder, get_embedder
+from indexing.indexer import SyncProgress, SyncReport, sync
+from indexing.keyword import KeywordCache
+from indexing.settings import IndexSettings
+from indexing.store import ChunkStore
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    location: str
+    mode: str  # "embedded" | "server"
+    articles: int
+    chunks: int
+    model: str
+    last_sync: str
+    generation: int
+
+    def to_json(self) -> dict:
+        return self.__dict__.copy()
+
+
+class NewsIndex:
+    def __init__(self, settings: IndexSettings):
+        self.settings = settings
+        # One sync at a time per process (the watcher, Slack's /newsbot reindex and the CLI share this).
+        self.sync_lock = threading.Lock()
+
+    @cached_property
+    def store(self) -> ChunkStore:
+        return ChunkStore(self.settings)
+
+    @cached_property
+    def embedder(self) -> SentenceTransformerEmbedder:
+        s = self.settings
+        return get_embedder(s.embed_model, s.threads, s.embed_batch_size)
+
+    @cached_property
+    def keywords(self) -> KeywordCache:
+        s = self.settings
+        return KeywordCache(self.store, s.data_dir / "keyword" / s.collection_prefix)
+
+    def sync(self, paths: Iterable[Path] | None = None, progress: SyncProgress | None = None) -> SyncReport:
+        targets = list(paths) if paths else list(self.settings.default_sources)
+        with self.sync_lock:
+            report = sync(targets, self.store, self.embedder, self.settings, progress)
+            self.keywords.current()  # rebuild and save the keyword cache now, not on the first question
+        return report
+
+    def is_empty(self) -> bool:
+        return self.store.chunk_count() == 0
+
+    def status(self) -> IndexStatus:
+        meta = self.store.meta()
+        return IndexStatus(
+            location=self.settings.location,
+            mode="server" if self.settings.chroma_host else "embedded",
+            articles=len(self.store.committed_hashes()),
+            chunks=self.store.chunk_count(),
+            model=self.settings.embed_model,
+            last_sync=str(meta.get("last_sync", "")) or "never",
+            generation=int(meta.get("generation", 0)),
+        )

@@ -1,0 +1,324 @@
+"""The Chroma index: chunk vectors plus an article registry that makes every write crash-safe.
+
+Two collections share a prefix:
+- `<prefix>_chunks`: one record per chunk (vector, text, offsets, article id and article sha256).
+- `<prefix>_articles`: one record per article (its committed sha256 and a status) and one meta
+  record (sync generation, last sync).
+
+A chunk is visible to queries only when its sha256 equals its article's committed sha256, so an
+article is replaced atomically by one small upsert. Order for a write: mark pending, add chunks,
+commit (flip the sha), delete stale chunks, mark ok. `repair()` finishes or undoes any article a
+crash left pending. The registry lives in Chroma itself, so several processes sharing one Chroma
+server share it too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from indexing.article import Article
+from indexing.chunking import Chunk
+from indexing.errors import StoreError
+from indexing.settings import IndexSettings
+
+META_ID = "__newsbot_meta__"
+_BATCH = 1000  # well under Chroma's max batch (5,461 here)
+_REGISTRY_VECTOR = [1.0]  # the registry needs no vectors; Chroma needs one per record
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    id: str
+    sha256: str  # committed content hash ("" until the first commit)
+    status: str  # "ok" | "pending"
+    title: str
+    published: str  # ISO date or ""
+    source: str
+    origin: str
+    url: str
+    n_chunks: int
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    article_id: str
+    sha256: str
+    title: str
+    published: str
+    source: str
+    url: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> "StoredChunk":
+        return cls(
+            id=chunk_id,
+            article_id=str(meta["article_id"]),
+            sha256=str(meta["sha256"]),
+            title=str(meta.get("title", "")),
+            published=str(meta.get("published", "")),
+            source=str(meta.get("source", "")),
+            url=str(meta.get("url", "")),
+            ordinal=int(meta["ordinal"]),
+            start=int(meta["start"]),
+            end=int(meta["end"]),
+            text=text,
+            sentences=tuple(tuple(s) for s in json.loads(str(meta.get("sentences", "[]")))),
+        )
+
+
+@dataclass(frozen=True)
+class PreparedArticle:
+    """An article ready to write: its chunks, their vectors, and the hash it replaces ("" if new)."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+    previous_sha: str = ""
+
+
+def chunk_id(article: Article, ordinal: int) -> str:
+    # The hash in the id keeps a new version's chunks apart from the old ones until the commit.
+    return f"{article.id}#{article.sha256[:16]}#{ordinal}"
+
+
+def open_client(settings: IndexSettings):
+    """A Chroma client: embedded under the data dir, or a server when CHROMA_HOST is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, settings=chroma_settings
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.location} ({exc.__class__.__name__}); "
+                "start it with `chroma run --path DIR --host HOST --port PORT` or unset CHROMA_HOST"
+            ) from exc
+        return client
+    path = settings.data_dir / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise StoreError(
+            f"data dir {settings.data_dir} is not writable ({exc.strerror or exc}); set NEWSBOT_DATA_DIR to a writable folder"
+        ) from exc
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreError(f"cannot open the index at {path}: {exc}") from exc
+
+
+class ChunkStore:
+    def __init__(self, settings: IndexSettings, embed_model: str | None = None, client: Any = None):
+        self.settings = settings
+        self.client = client or open_client(settings)
+        model = embed_model or settings.embed_model
+        prefix = settings.collection_prefix
+        try:
+            self.chunks = self.client.get_or_create_collection(
+                f"{prefix}_chunks",
+                metadata={"hnsw:space": "cosine", "embed_model": model},
+                embedding_function=None,
+            )
+            self.articles = self.client.get_or_create_collection(f"{prefix}_articles", embedding_function=None)
+        except Exception as exc:
+            raise StoreError(f"cannot open the index collections at {settings.location}: {exc}") from exc
+        built_with = (self.chunks.metadata or {}).get("embed_model")
+        if built_with and built_with != model:
+            raise StoreError(
+                f"the index at {settings.location} was built with the embedding model {built_with!r}, not {model!r}; "
+                f"set NEWSBOT_EMBED_MODEL={built_with} or use another NEWSBOT_DATA_DIR / NEWSBOT_COLLECTION"
+            )
+
+    # ---- the registry -------------------------------------------------------------------------
+    def article_records(self) -> dict[str, ArticleRecord]:
+        result = self.articles.get(where={"kind": "article"}, include=["metadatas"])
+        return {i: _record_from_meta(i, m) for i, m in zip(result["ids"], result["metadatas"] or [])}
+
+    def committed_hashes(self) -> dict[str, str]:
+        """article id -> committed sha256, the filter every query applies."""
+        return {i: r.sha256 for i, r in self.article_records().items() if r.sha256}
+
+    # ---- writing articles ---------------------------------------------------------------------
+    def write_articles(self, items: Sequence["PreparedArticle"]) -> None:
+        """Add or replace several articles with four writes in all (plus one delete per replaced one)."""
+        if not items:
+            return
+        metas = {p.article.id: _article_meta(p.article, len(p.chunks)) for p in items}
+        self._put_records(
+            [p.article.id for p in items],
+            [{**metas[p.article.id], "sha256": p.previous_sha, "status": "pending"} for p in items],
+        )
+        for p in items:
+            self.add_chunks(p.article, p.chunks, p.vectors)
+        # The commit point: new hashes become visible together with a new generation.
+        replaced = [p for p in items if p.previous_sha]
+        commits = [
+            {**metas[p.article.id], "sha256": p.article.sha256, "status": "pending" if p.previous_sha else "ok"}
+            for p in items
+        ]
+        self._put_records([p.article.id for p in items] + [META_ID], commits + [self._next_generation()])
+        for p in replaced:
+            self._delete_stale_chunks(p.article.id, keep_sha=p.article.sha256)
+        if replaced:
+            self._put_records(
+                [p.article.id for p in replaced],
+                [{**metas[p.article.id], "sha256": p.article.sha256, "status": "ok"} for p in replaced],
+            )
+
+    def _put_records(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
+        self.articles.upsert(ids=ids, embeddings=[_REGISTRY_VECTOR] * len(ids), metadatas=metas)
+
+    def add_chunks(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        for lo in range(0, len(chunks), _BATCH):
+            part = chunks[lo : lo + _BATCH]
+            self.chunks.upsert(
+                ids=[chunk_id(article, c.ordinal) for c in part],
+                embeddings=vectors[lo : lo + len(part)],
+                documents=[c.text for c in part],
+                metadatas=[_chunk_meta(article, c) for c in part],
+            )
+
+    def remove_article(self, article_id: str) -> None:
+        # Chunks first: a crash in between leaves a record with no chunks, which the next sync removes again.
+        self.chunks.delete(where={"article_id": article_id})
+        self.articles.delete(ids=[article_id])
+        self.bump_generation()
+
+    def _delete_stale_chunks(self, article_id: str, keep_sha: str) -> None:
+        self.chunks.delete(where={"$and": [{"article_id": article_id}, {"sha256": {"$ne": keep_sha}}]})
+
+    def repair(self) -> list[str]:
+        """Finish or undo articles a crash left pending; returns their ids."""
+        pending = self.articles.get(where={"status": "pending"}, include=["metadatas"])
+        for article_id, meta in zip(pending["ids"], pending["metadatas"] or []):
+            committed = str(meta.get("sha256", ""))
+            if committed:
+                self._delete_stale_chunks(article_id, keep_sha=committed)
+                self._put_records([article_id], [{**meta, "status": "ok"}])
+            else:
+                self.chunks.delete(where={"article_id": article_id})
+                self.articles.delete(ids=[article_id])
+        if pending["ids"]:
+            self.bump_generation()
+        return list(pending["ids"])
+
+    # ---- the meta record ----------------------------------------------------------------------
+    def meta(self) -> dict[str, Any]:
+        got = self.articles.get(ids=[META_ID], include=["metadatas"])
+        return dict(got["metadatas"][0]) if got["ids"] else {"kind": "meta", "generation": 0, "last_sync": ""}
+
+    def generation(self) -> int:
+        """Changes whenever the committed contents change; readers compare it for equality only."""
+        return int(self.meta().get("generation", 0))
+
+    def _next_generation(self, **extra: Any) -> dict[str, Any]:
+        # A timestamp, not a counter: no read-modify-write race between writers, and still unique.
+        return {**extra, "kind": "meta", "generation": time.time_ns()}
+
+    def bump_generation(self, **extra: Any) -> None:
+        self._put_records([META_ID], [self._next_generation(**extra)])
+
+    def mark_synced(self, **stats: Any) -> None:
+        """Record the time of a finished sync; leaves the generation alone (nothing changed by this)."""
+        meta = {**stats, "kind": "meta", "last_sync": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        self._put_records([META_ID], [meta])
+
+    # ---- reading ------------------------------------------------------------------------------
+    def chunk_count(self) -> int:
+        return int(self.chunks.count())
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[StoredChunk, float]]:
+        """Top-k chunks by cosine similarity (1 - distance), committed or not: callers filter."""
+        n = min(k, self.chunk_count())
+        if n == 0:
+            return []
+        result = self.chunks.query(query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"])
+        return [
+            (StoredChunk.from_chroma(i, d, m), 1.0 - float(dist))
+            for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
+        ]
+
+    def iter_chunks(self, page: int = 5000) -> Iterator[StoredChunk]:
+        offset = 0
+        while True:
+            got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            if not got["ids"]:
+                return
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                yield StoredChunk.from_chroma(i, d, m)
+            offset += len(got["ids"])
+
+    def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
+        if not ids:
+            return []
+        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {i: StoredChunk.from_chroma(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [by_id[i] for i in ids if i in by_id]
+
+
+def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
+    return {
+        "kind": "article",
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else "",
+        "source": article.source,
+        "origin": article.origin,
+        "url": article.url or "",
+        "n_chunks": n_chunks,
+    }
+
+
+def _chunk_meta(article: Article, chunk: Chunk) -> dict[str, Any]:
+    return {
+        "article_id": article.id,
+        "sha256": article.sha256,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else "",
+        "source": article.source,
+        "url": article.url or "",
+        "ordinal": chunk.ordinal,
+        "start": chunk.start,
+        "end": chunk.end,
+        "sentences": json.dumps(chunk.sentences),
+    }
+
+
+def _record_from_meta(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
+    return ArticleRecord(
+        id=article_id,
+        sha256=str(meta.get("sha256", "")),
+        status=str(meta.get("status", "ok")),
+        title=str(meta.get("title", "")),
+        published=str(meta.get("published", "")),
+        source=str(meta.get("source", "")),
+        origin=str(meta.get("origin", "")),
+        url=str(meta.get("url", "")),
+        n_chunks=int(meta.get("n_chunks", 0)),
+    )
+
+
+def is_under(origin: str, roots: Sequence[Path]) -> bool:
+    """Whether a file path lies in (or is) one of the synced roots."""
+    path = Path(origin)
+    return any(path == root or root in path.parents for root in roots)
