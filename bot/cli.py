@@ -89,6 +89,89 @@ def status(as_json: bool = JsonOption) -> None:
     out.print(f"[bold]last sync[/]  {info.last_sync}")
 
 
+def open_bot():
+    from bot.chain import NewsBot
+
+    settings = load_settings()
+    return NewsBot(settings)
+
+
+def _ready_bot(quiet: bool):
+    """The chain, with the seeds indexed first when the index is empty (fresh installs answer at once)."""
+    bot = open_bot()
+    report = bot.ensure_indexed(progress=None if quiet else RichSyncProgress())
+    if report is not None and not quiet:
+        err.print(f"[dim]indexed {report.articles} article(s) from {escape(str(bot.settings.index.seeds_dir))} first[/]")
+    return bot
+
+
+def _read_question(question: str) -> str:
+    if question == "-":
+        import sys
+
+        question = sys.stdin.read()
+    question = question.strip()
+    if not question:
+        from indexing.errors import NewsbotError
+
+        raise NewsbotError("the question is empty: pass it as an argument, or '-' to read it from stdin")
+    return question
+
+
+@app.command()
+@user_errors
+def ask(
+    question: str = typer.Argument(..., help="The question ('-' reads it from stdin)."),
+    as_json: bool = JsonOption,
+    explain: bool = typer.Option(False, "--explain", help="Print the retrieval trace: each stage's candidates and scores."),
+) -> None:
+    """Answer one question from the indexed articles, citing the passages."""
+    from bot.render import render_answer, render_trace
+
+    bot = _ready_bot(quiet=as_json)
+    answer = bot.ask(_read_question(question), explain=explain)
+    if as_json:
+        payload = answer.to_json()
+        if explain:
+            payload["trace"] = answer.trace
+        print_json(payload)
+        return
+    render_answer(answer, out)
+    if explain:
+        render_trace(answer, out)
+
+
+@app.command()
+@user_errors
+def chat(
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per answer (JSON Lines)."),
+) -> None:
+    """An interactive session: follow-up questions are understood from the earlier turns."""
+    from bot.answer import Turn
+    from bot.render import render_answer
+
+    bot = _ready_bot(quiet=as_json)
+    history: list[Turn] = []
+    if not as_json:
+        err.print("[dim]Ask about the news. Empty line or Ctrl-D to quit; /new starts over.[/]")
+    while True:
+        try:
+            question = input("» " if not as_json else "").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        if question == "/new":
+            history.clear()
+            continue
+        answer = bot.ask(question, history)
+        history.append(Turn(question, answer.text if answer.answered else ""))
+        if as_json:
+            print_json(answer.to_json())
+        else:
+            render_answer(answer, out)
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

