@@ -52,14 +52,16 @@ class Answer:
     trace: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        shown = self.citations if self.answered else self.closest
         payload: dict[str, Any] = {
             "question": self.question,
             "answer": self.text,
             "answered": self.answered,
             "confidence": round(self.confidence, 4),
-            "citations": [c.to_json(n) for n, c in enumerate(shown, start=1)],
+            "citations": [c.to_json(n) for n, c in enumerate(self.citations, start=1)],
         }
+        if not self.answered:
+            # Listed apart from "citations": they are the nearest passages, not support for anything.
+            payload["closest"] = [c.to_json(n) for n, c in enumerate(self.closest, start=1)]
         if self.standalone_question and self.standalone_question != self.question:
             payload["standalone_question"] = self.standalone_question
         return payload

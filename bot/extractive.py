@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from bot.answer import Answer, Citation
+from bot.places import is_country
 from bot.question import QuestionAnalysis, analyse, content_words, stems
 from bot.retrieval import Passage
 from indexing.embedding import Embedder
@@ -147,6 +148,9 @@ class ExtractiveAnswerer:
                 if ent_terms and ent_terms <= analysis.terms:
                     continue  # the question already names it: not the answer
                 type_weight = 1.0 - 0.08 * wanted.answer_types.index(label)
+                if label == "GPE" and wanted.place:
+                    if (wanted.place == "city") == is_country(text):
+                        type_weight -= 0.3  # a country for "which city", or a city for "which country"
                 closeness = _closeness(start, end, matches, len(sentence.text))
                 score = sentence.score * type_weight + 0.12 * closeness
                 if best is None or score > best.score:

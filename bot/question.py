@@ -37,6 +37,7 @@ class QuestionAnalysis:
     answer_types: tuple[str, ...]  # spaCy labels wanted, best first; () for open questions
     terms: frozenset[str]  # stemmed content words
     surface_terms: tuple[str, ...]  # the content words as written, lower case
+    place: str | None = None  # "city" or "country" when the question names which kind of place
 
     @property
     def typed(self) -> bool:
@@ -75,6 +76,18 @@ def stems(words: list[str]) -> list[str]:
     return _stemmer().stemWords([w.replace(".", "") for w in words])
 
 
+_CITY = re.compile(r"\b(what|which) (city|town|capital)\b|\bin (which|what) (city|town)\b", re.I)
+_COUNTRY = re.compile(r"\b(what|which) (country|countries|nation)\b", re.I)
+
+
+def place_kind(question: str) -> str | None:
+    if _CITY.search(question):
+        return "city"
+    if _COUNTRY.search(question):
+        return "country"
+    return None
+
+
 def analyse(question: str) -> QuestionAnalysis:
     words = content_words(question)
-    return QuestionAnalysis(question, expected_types(question), frozenset(stems(words)), tuple(words))
+    return QuestionAnalysis(question, expected_types(question), frozenset(stems(words)), tuple(words), place_kind(question))

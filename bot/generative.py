@@ -1,0 +1,144 @@
+"""The generative option: any OpenAI-compatible chat model (OpenAI, Ollama, llama.cpp, vLLM) via LangChain.
+
+The model sees the top passages, numbered and delimited as data, and must cite them as [n]. We
+keep only the passages the reply actually cites (renumbered in order of first use), drop numbers
+that match no passage, and treat a reply that cites nothing as "not found". Quotes are still
+sentences of the indexed articles: for each cited passage, its sentence closest to the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import escape
+from typing import Any, Sequence
+
+from bot.answer import Answer, Citation, Turn
+from bot.extractive import REFUSAL
+from bot.prompts import render_prompt
+from bot.question import content_words, stems
+from bot.retrieval import Passage
+from bot.settings import BotSettings
+from indexing.errors import ConfigError, ModelError
+
+_MARK = re.compile(r"\[(\d{1,3})\]")
+_NOT_FOUND = re.compile(r"^\W*not[_ ]found\W*$", re.I)
+OLLAMA_URL = "http://127.0.0.1:11434/v1"
+
+
+def chat_model(settings: BotSettings) -> Any:
+    """A LangChain chat model from NEWSBOT_LLM: openai:MODEL, ollama:MODEL, or an OpenAI-compatible URL."""
+    from langchain_openai import ChatOpenAI
+
+    spec = (settings.llm or "").strip()
+    provider, _, name = spec.partition(":")
+    if spec.startswith(("http://", "https://")):
+        base_url, model, key = spec, settings.llm_model or "default", settings.llm_api_key or "not-needed"
+    elif provider == "openai" and name:
+        if not settings.llm_api_key and not settings.llm_base_url:
+            raise ConfigError("NEWSBOT_LLM=openai:... needs OPENAI_API_KEY (or NEWSBOT_LLM_API_KEY) in the environment")
+        base_url, model, key = settings.llm_base_url, name, settings.llm_api_key or "not-needed"
+    elif provider == "ollama" and name:
+        base_url, model, key = settings.llm_base_url or OLLAMA_URL, name, settings.llm_api_key or "ollama"
+    else:
+        raise ConfigError(
+            f"NEWSBOT_LLM={spec!r} is not understood: use openai:MODEL, ollama:MODEL or an OpenAI-compatible base URL"
+        )
+    return ChatOpenAI(
+        model=model, base_url=base_url, api_key=key, temperature=0, timeout=settings.llm_timeout, max_retries=1
+    )
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    """Numbered passages as delimited data; markup inside the text is escaped so it cannot close the tag."""
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        c = p.chunk
+        blocks.append(
+            f'<passage n="{n}" title="{escape(c.title)}" date="{c.published or "unknown"}">\n{escape(c.text, quote=False)}\n</passage>'
+        )
+    return "\n".join(blocks)
+
+
+def format_history(history: Sequence[Turn]) -> str:
+    lines = []
+    for turn in history:
+        lines.append(f"User: {turn.question}")
+        if turn.answer:
+            lines.append(f"Assistant: {_MARK.sub('', turn.answer).strip()}")
+    return "\n".join(lines)
+
+
+@dataclass
+class GenerativeAnswerer:
+    model: Any  # a LangChain BaseChatModel
+    endpoint: str
+
+    @classmethod
+    def from_settings(cls, settings: BotSettings) -> "GenerativeAnswerer":
+        return cls(chat_model(settings), settings.llm_base_url or settings.llm or "")
+
+    def _invoke(self, prompt: str) -> str:
+        try:
+            reply = self.model.invoke(prompt)
+        except Exception as exc:  # the client raises many transport and API error types
+            raise ModelError(f"the language model at {self.endpoint} failed: {exc.__class__.__name__}: {exc}") from exc
+        content = reply.content if hasattr(reply, "content") else reply
+        if isinstance(content, list):  # content blocks
+            content = "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+        return str(content).strip()
+
+    def condense(self, question: str, history: Sequence[Turn]) -> str:
+        rewritten = self._invoke(render_prompt("condense", history=format_history(history), question=question))
+        return rewritten.strip().strip('"') or question
+
+    def answer(self, question: str, standalone: str, passages: Sequence[Passage]) -> Answer:
+        if not passages:
+            return Answer(REFUSAL, (), False, question, standalone)
+        reply = self._invoke(render_prompt("answer", passages=format_passages(passages), question=standalone))
+        return parse_reply(reply, question, standalone, passages)
+
+
+def parse_reply(reply: str, question: str, standalone: str, passages: Sequence[Passage]) -> Answer:
+    """Keep only citations of passages that exist; an answer that cites none is not an answer."""
+    order: list[int] = []
+    for m in _MARK.finditer(reply):
+        n = int(m.group(1))
+        if 1 <= n <= len(passages) and n not in order:
+            order.append(n)
+    trace = {"llm_reply": reply, "cited": order}
+    closest = tuple(_best_sentence(p, standalone) for p in passages[:3])
+    if _NOT_FOUND.match(reply) or not order:
+        return Answer(REFUSAL, (), False, question, standalone, 0.0, closest, trace)
+    renumber = {old: new for new, old in enumerate(order, start=1)}
+
+    def mark(m: re.Match) -> str:
+        n = int(m.group(1))
+        return f"[{renumber[n]}]" if n in renumber else ""
+
+    text = re.sub(r"\s+([.,;:])", r"\1", _MARK.sub(mark, reply)).strip()
+    citations = tuple(_best_sentence(passages[n - 1], text) for n in order)
+    return Answer(text, citations, True, question, standalone, 1.0, (), trace)
+
+
+def _best_sentence(passage: Passage, text: str) -> Citation:
+    """The passage's sentence sharing most key terms with `text`: a verbatim quote, never model output."""
+    chunk = passage.chunk
+    wanted = set(stems(content_words(_MARK.sub("", text))))
+    best, best_overlap = chunk.sentences[0] if chunk.sentences else (chunk.start, chunk.end), -1
+    for start, end in chunk.sentences:
+        sentence = chunk.text[start - chunk.start : end - chunk.start]
+        overlap = len(wanted & set(stems(content_words(sentence))))
+        if overlap > best_overlap:
+            best, best_overlap = (start, end), overlap
+    start, end = best
+    return Citation(
+        article_id=chunk.article_id,
+        title=chunk.title,
+        published=passage.published,
+        source=chunk.source,
+        quote=chunk.text[start - chunk.start : end - chunk.start],
+        start=start,
+        end=end,
+        score=round(passage.score, 4),
+    )

@@ -1,0 +1,82 @@
+"""Hybrid retrieval over a real Chroma index: a LangChain BaseRetriever, BM25 + dense fused, recency."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableLambda
+
+from bot.retrieval import HybridSearch, NewsRetriever, wants_recent
+
+
+@pytest.fixture
+def dated_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    records = [
+        {"url": "https://example.test/budget-2021", "title": "City council passes budget", "date": "2021-03-01",
+         "text": "The city council passed its annual budget on Monday. The budget totals 40 million dollars for parks and roads."},
+        {"url": "https://example.test/budget-2023", "title": "City council passes budget", "date": "2023-03-01",
+         "text": "The city council passed its annual budget on Monday. The budget totals 55 million dollars for parks and roads."},
+        {"url": "https://example.test/zebra", "title": "Zoo news", "date": "2022-05-05",
+         "text": "Keepers at the zoo welcomed a newborn okapi named Quillipoo. Visitors queued for hours to see the calf."},
+    ]
+    (corpus / "news.jsonl").write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    return corpus
+
+
+def test_retriever_is_a_langchain_base_retriever(seed_index):
+    retriever = NewsRetriever.from_index(seed_index, k=3)
+    assert isinstance(retriever, BaseRetriever)
+    docs = retriever.invoke("Who led the US delegation?")
+    assert 1 <= len(docs) <= 3 and all(isinstance(d, Document) for d in docs)
+    meta = docs[0].metadata
+    assert meta["title"].startswith("Russia, NATO talks") and meta["published"] == "2022-12-04"
+    assert meta["end"] - meta["start"] == len(docs[0].page_content)
+    # Composes with LCEL like any retriever.
+    chain = retriever | RunnableLambda(lambda ds: [d.metadata["chunk_id"] for d in ds])
+    assert chain.invoke("NATO members") == [d.metadata["chunk_id"] for d in retriever.invoke("NATO members")]
+
+
+def test_keyword_side_finds_a_rare_name(news_index, dated_corpus):
+    news_index.sync([dated_corpus])
+    result = HybridSearch(news_index).search("Quillipoo", k=3)
+    top = result.passages[0]
+    assert "Quillipoo" in top.chunk.text
+    assert top.keyword_rank == 1
+
+
+def test_recent_questions_prefer_newer_articles_and_ties_go_to_the_newer(news_index, dated_corpus):
+    news_index.sync([dated_corpus])
+    search = HybridSearch(news_index)
+    assert wants_recent("What is the latest city budget?") and not wants_recent("What did the council pass?")
+    latest = search.search("What is the latest budget passed by the city council?", k=2).passages
+    assert latest[0].chunk.published == "2023-03-01"
+    # The two budget articles differ only in one number: the tie on the words goes to the newer one.
+    plain = search.search("city council passed its annual budget", k=2).passages
+    assert plain[0].chunk.published == "2023-03-01"
+
+
+def test_uncommitted_chunks_are_invisible(news_index, dated_corpus):
+    news_index.sync([dated_corpus])
+    search = HybridSearch(news_index)
+    store = news_index.store
+    # A sync that died after writing a new version's chunks but before its commit.
+    from dataclasses import replace
+
+    from indexing.chunking import chunk_text
+    from indexing.sources import read_file
+    from indexing.store import PreparedArticle
+
+    article = read_file(dated_corpus / "news.jsonl").articles[2]
+    changed = replace(article, text=article.text.replace("Quillipoo", "Zorblax"), sha256="f" * 64)
+    chunks = chunk_text(changed.text, news_index.embedder.count_tokens)
+    vectors = news_index.embedder.embed_documents([c.text for c in chunks])
+    store.add_chunks(changed, chunks, vectors)
+    hits = search.search("Zorblax okapi", k=5).passages
+    assert all("Zorblax" not in p.chunk.text for p in hits)
+    assert any("Quillipoo" in p.chunk.text for p in hits)
+    assert PreparedArticle  # the public shape write_articles takes
