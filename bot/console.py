@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from indexing.indexer import SyncProgress, SyncReport
 
 out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: an error is one line however long (scripts and tests read it line by line), never re-wrapped at 80 columns.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(payload: Any) -> None:

@@ -49,16 +49,22 @@ def chunk_text(
         chunks.append(Chunk(len(chunks), start, end, text[start:end], tuple((s, e) for s, e, _ in members)))
         if j >= len(units):
             break
-        i = _overlap_start(units, i, j, overlap_tokens)
+        i = _overlap_start(units, i, j, overlap_tokens, max_tokens)
     return chunks
 
 
-def _overlap_start(units: list[tuple[int, int, int]], i: int, j: int, overlap_tokens: int) -> int:
-    """Index of the first unit of the next chunk: back off from j while the overlap fits."""
+def _overlap_start(units: list[tuple[int, int, int]], i: int, j: int, overlap_tokens: int, max_tokens: int) -> int:
+    """Index of the first unit of the next chunk: back off from j while the overlap fits.
+
+    The overlap must leave room for unit j itself, or the next chunk would repeat a tail of this one.
+    """
     k, carried = j, 0
-    while k - 1 > i and carried + units[k - 1][2] <= overlap_tokens:
+    while k - 1 > i:
+        extra = units[k - 1][2]
+        if carried + extra > overlap_tokens or carried + extra + units[j][2] > max_tokens:
+            break
         k -= 1
-        carried += units[k][2]
+        carried += extra
     return k
 
 
