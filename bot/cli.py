@@ -7,6 +7,7 @@ JSON document on stdout.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from pathlib import Path
@@ -170,6 +171,66 @@ def chat(
             print_json(answer.to_json())
         else:
             render_answer(answer, out)
+
+
+@app.command("eval")
+@user_errors
+def eval_command(
+    dataset: str = typer.Argument(
+        ..., help="realtimeqa_dev, squad2_dev or seed_qa.jsonl (a path, or a name in NEWSBOT_EVAL_DIR), or your questions .jsonl."
+    ),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Articles to index (default: the set's own; for a .jsonl, seeds/)."),
+    as_json: bool = JsonOption,
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Also write the full report (every question, the misses) as JSON."),
+    baseline: bool = typer.Option(False, "--baseline", help="Run LangChain's textbook RAG on the same corpus, side by side."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Ask only the first N questions."),
+) -> None:
+    """Score answers and retrieval on a question set, in a temporary index (never yours)."""
+    from bot.evaluation.datasets import EvalDataMissing, load_dataset, resolve_dataset
+    from bot.evaluation.render import RichEvalProgress, render_report
+    from bot.evaluation.runner import run_eval
+
+    settings = load_settings()
+    try:
+        path = resolve_dataset(dataset, settings.eval_dir)
+    except EvalDataMissing as exc:
+        err.print(f"[yellow]skipped:[/] {escape(str(exc))}")
+        if as_json:
+            print_json({"skipped": str(exc)})
+        return
+    data = load_dataset(path, corpus, default_corpus=settings.index.seeds_dir)
+    report = run_eval(data, settings, baseline=baseline, limit=limit, progress=RichEvalProgress())
+    if out_file is not None:
+        try:
+            out_file.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise NewsbotError(f"{out_file}: cannot write the report ({exc.strerror or exc})") from exc
+    if as_json:
+        print_json(report.to_json())
+    else:
+        render_report(report, out)
+
+
+@app.command()
+@user_errors
+def slack(
+    host: str = typer.Option("127.0.0.1", "--host", help="HTTP mode: the address to listen on."),
+    port: int = typer.Option(3000, "--port", help="HTTP mode: the port (Events API endpoint /slack/events)."),
+    watch: bool = typer.Option(False, "--watch", help="Also keep the index in step with its folders and feeds, in this process."),
+) -> None:
+    """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on --host/--port."""
+    from bot.slack.client import connect
+    from bot.slack.serve import serve
+
+    logging.getLogger("newsbot").setLevel(logging.INFO)
+    connection = connect(load_settings())  # settings and auth.test first: fail in a second, before the model loads
+    bot = _ready_bot(quiet=False)
+    watcher = make_watcher(bot.index).start() if watch else None
+    try:
+        serve(bot, connection, host, port, announce=lambda line: err.print(escape(line)))
+    finally:
+        if watcher is not None:
+            watcher.stop()
 
 
 def main() -> None:

@@ -1,0 +1,194 @@
+"""Run an evaluation: index the corpus into a temporary data dir, ask every question, score.
+
+Never touches the user's index: the run gets its own data dir (embedded Chroma, even when
+CHROMA_HOST is set) and removes it afterwards. With `baseline=True` the naive LangChain RAG
+(`bot.evaluation.baseline`) answers the same questions from the same articles.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from bot.evaluation.datasets import EvalDataError, EvalDataset, EvalQuestion, read_corpus
+from bot.evaluation.metrics import QuestionResult, gold_rank, misses, score_answer, summarise
+from bot.evaluation.systems import NewsbotSystem, System, SystemAnswer
+from bot.settings import BotSettings
+from indexing.article import Article
+from indexing.indexer import SyncProgress
+
+
+@dataclass
+class SystemRun:
+    name: str
+    results: list[QuestionResult]
+    index_seconds: float
+    chunks: int
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return summarise(self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "index_seconds": round(self.index_seconds, 2),
+            "chunks": self.chunks,
+            "summary": self.summary,
+            "misses": misses(self.results),
+            "questions": [r.to_json() for r in self.results],
+        }
+
+
+@dataclass
+class EvalReport:
+    dataset: str
+    kind: str
+    source: str
+    corpus: list[str]
+    articles: int
+    answerer: str
+    systems: list[SystemRun] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    started: str = ""
+    seconds: float = 0.0
+
+    def system(self, name: str) -> SystemRun | None:
+        return next((s for s in self.systems if s.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "kind": self.kind,
+            "source": self.source,
+            "corpus": self.corpus,
+            "articles": self.articles,
+            "answerer": self.answerer,
+            "started": self.started,
+            "seconds": round(self.seconds, 1),
+            "notes": self.notes,
+            "systems": {s.name: s.to_json() for s in self.systems},
+        }
+
+
+class EvalProgress:
+    """Callbacks for a progress display; the default does nothing."""
+
+    def stage(self, message: str) -> None: ...
+
+    def sync_progress(self) -> SyncProgress | None:
+        return None
+
+    def baseline_chunks(self, done: int, total: int) -> None: ...
+
+    def questions(self, system: str, done: int, total: int) -> None: ...
+
+
+def eval_settings(settings: BotSettings, data_dir: Path) -> BotSettings:
+    """The user's settings (model, chunking, answerer), with a private, embedded index in data_dir."""
+    index = replace(settings.index, data_dir=data_dir, chroma_host=None, corpus_paths=(), collection_prefix="newsbot_eval")
+    return replace(settings, index=index)
+
+
+def run_eval(
+    dataset: EvalDataset,
+    settings: BotSettings,
+    baseline: bool = False,
+    limit: int | None = None,
+    progress: EvalProgress | None = None,
+) -> EvalReport:
+    from bot.chain import NewsBot
+    from indexing.index import NewsIndex
+
+    progress = progress or EvalProgress()
+    dataset = dataset.limited(limit)
+    began = time.perf_counter()
+    progress.stage(f"reading the corpus {', '.join(map(str, dataset.corpus))}")
+    articles = read_corpus(dataset.corpus)
+    if not articles:
+        raise EvalDataError(f"{', '.join(map(str, dataset.corpus))}: the corpus holds no readable articles")
+    report = EvalReport(
+        dataset=dataset.name,
+        kind=dataset.kind,
+        source=str(dataset.source),
+        corpus=[str(p) for p in dataset.corpus],
+        articles=len(articles),
+        answerer=settings.llm or "extractive",
+        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        notes=_gold_notes(dataset.questions, articles),
+    )
+    with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as tmp:
+        settings = eval_settings(settings, Path(tmp) / "newsbot")
+        index = NewsIndex(settings.index)
+        progress.stage(f"indexing {len(articles)} articles with newsbot")
+        t0 = time.perf_counter()
+        synced = index.sync(list(dataset.corpus), progress.sync_progress())
+        if synced.failed:
+            report.notes.append(f"{len(synced.failed)} corpus file(s) or record(s) could not be indexed")
+        index_seconds, chunks = time.perf_counter() - t0, index.store.chunk_count()
+        results = evaluate(NewsbotSystem(NewsBot(settings, index)), dataset.questions, articles, progress)
+        report.systems.append(SystemRun("newsbot", results, index_seconds, chunks))
+        if baseline:
+            from bot.evaluation.baseline import NaiveRag
+
+            progress.stage(f"indexing {len(articles)} articles with the LangChain baseline")
+            t0 = time.perf_counter()
+            naive = NaiveRag(index.embedder, Path(tmp) / "baseline")
+            chunks = naive.build(articles.values(), progress.baseline_chunks)
+            index_seconds = time.perf_counter() - t0
+            results = evaluate(naive, dataset.questions, articles, progress)
+            report.systems.append(SystemRun("baseline", results, index_seconds, chunks))
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def evaluate(
+    system: System, questions: Sequence[EvalQuestion], articles: dict[str, Article], progress: EvalProgress | None = None
+) -> list[QuestionResult]:
+    """Ask every question (after one untimed warm-up) and score the answers and the retrieval."""
+    progress = progress or EvalProgress()
+    if questions:
+        system.answer(questions[0].question)  # loads lazy models; not timed
+    results = []
+    for done, q in enumerate(questions, start=1):
+        answer = system.answer(q.question)
+        retrieved = system.rank_articles(q.question) if q.gold_article_ids else []
+        result = _result(q, answer, retrieved, articles)
+        if q.score_answer:
+            score_answer(result)
+        results.append(result)
+        progress.questions(system.name, done, len(questions))
+    return results
+
+
+def _result(q: EvalQuestion, answer: SystemAnswer, retrieved: list[str], articles: dict[str, Article]) -> QuestionResult:
+    verbatim = sum(
+        1 for quote in answer.quotes if quote.article_id in articles and articles[quote.article_id].text[quote.start : quote.end] == quote.text
+    )
+    return QuestionResult(
+        id=q.id,
+        question=q.question,
+        answers=list(q.answers),
+        gold_article_ids=list(q.gold_article_ids),
+        prediction=answer.text,
+        answered=answer.answered,
+        seconds=answer.seconds,
+        retrieved=retrieved,
+        gold_rank=gold_rank(retrieved, q.gold_article_ids) if q.gold_article_ids else None,
+        citations=len(answer.quotes),
+        verbatim=verbatim,
+        answer_scored=q.score_answer,
+        retrieval_scored=q.retrieval_scored,
+    )
+
+
+def _gold_notes(questions: Sequence[EvalQuestion], articles: dict[str, Article]) -> list[str]:
+    missing = sorted({g for q in questions for g in q.gold_article_ids if g not in articles})
+    if not missing:
+        return []
+    shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+    return [f"{len(missing)} gold article id(s) are not in the corpus (retrieval cannot find them): {shown}"]

@@ -1,0 +1,66 @@
+"""The systems an eval compares, behind one small protocol: newsbot's chain, and the baseline.
+
+Each system answers a question (timed: this is the latency reported) and, separately and untimed,
+ranks articles for it (for recall@k and MRR by gold article id).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.answer import Citation
+from bot.chain import NewsBot
+from bot.evaluation.metrics import distinct, strip_citation_marks
+
+RANK_CHUNKS = 40  # chunks retrieved to rank articles (enough for 10 distinct ones, nearly always)
+
+
+@dataclass(frozen=True)
+class Quote:
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SystemAnswer:
+    text: str  # without citation marks; "" for a refusal
+    answered: bool
+    quotes: tuple[Quote, ...]  # every passage shown with the answer (also those shown with a refusal)
+    seconds: float
+
+
+class System(Protocol):
+    name: str
+
+    def answer(self, question: str) -> SystemAnswer: ...
+
+    def rank_articles(self, question: str, k: int = 10) -> list[str]: ...
+
+
+def _quote(citation: Citation) -> Quote:
+    return Quote(citation.article_id, citation.start, citation.end, citation.quote)
+
+
+class NewsbotSystem:
+    """The real chain (`NewsBot.ask`), as the CLI and Slack call it."""
+
+    name = "newsbot"
+
+    def __init__(self, bot: NewsBot):
+        self.bot = bot
+
+    def answer(self, question: str) -> SystemAnswer:
+        began = time.perf_counter()
+        answer = self.bot.ask(question)
+        seconds = time.perf_counter() - began
+        quotes = tuple(_quote(c) for c in (*answer.citations, *answer.closest))
+        text = strip_citation_marks(answer.text) if answer.answered else ""
+        return SystemAnswer(text, answer.answered, quotes, seconds)
+
+    def rank_articles(self, question: str, k: int = 10) -> list[str]:
+        passages = self.bot.search.search(question, k=RANK_CHUNKS).passages
+        return distinct([p.chunk.article_id for p in passages])[:k]
