@@ -161,7 +161,11 @@ class ChunkStore:
 
     # ---- writing articles ---------------------------------------------------------------------
     def write_articles(self, items: Sequence["PreparedArticle"]) -> None:
-        """Add or replace several articles with four writes in all (plus one delete per replaced one)."""
+        """Add or replace several articles with four writes in all (plus one delete per replaced one).
+
+        The chunks of all the articles go in together (one upsert per `_BATCH` chunks), not one write
+        per article: each Chroma write costs ~30 ms whatever its size.
+        """
         if not items:
             return
         metas = {p.article.id: _article_meta(p.article, len(p.chunks)) for p in items}
@@ -169,8 +173,12 @@ class ChunkStore:
             [p.article.id for p in items],
             [{**metas[p.article.id], "sha256": p.previous_sha, "status": "pending"} for p in items],
         )
-        for p in items:
-            self.add_chunks(p.article, p.chunks, p.vectors)
+        self._upsert_chunks(
+            [chunk_id(p.article, c.ordinal) for p in items for c in p.chunks],
+            np.concatenate([np.asarray(p.vectors, dtype=np.float32) for p in items]),
+            [c.text for p in items for c in p.chunks],
+            [_chunk_meta(p.article, c) for p in items for c in p.chunks],
+        )
         # The commit point: new hashes become visible together with a new generation.
         replaced = [p for p in items if p.previous_sha]
         commits = [
@@ -190,14 +198,17 @@ class ChunkStore:
         self.articles.upsert(ids=ids, embeddings=[_REGISTRY_VECTOR] * len(ids), metadatas=metas)
 
     def add_chunks(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        for lo in range(0, len(chunks), _BATCH):
-            part = chunks[lo : lo + _BATCH]
-            self.chunks.upsert(
-                ids=[chunk_id(article, c.ordinal) for c in part],
-                embeddings=vectors[lo : lo + len(part)],
-                documents=[c.text for c in part],
-                metadatas=[_chunk_meta(article, c) for c in part],
-            )
+        self._upsert_chunks(
+            [chunk_id(article, c.ordinal) for c in chunks],
+            vectors,
+            [c.text for c in chunks],
+            [_chunk_meta(article, c) for c in chunks],
+        )
+
+    def _upsert_chunks(self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict[str, Any]]) -> None:
+        for lo in range(0, len(ids), _BATCH):
+            hi = lo + _BATCH
+            self.chunks.upsert(ids=ids[lo:hi], embeddings=vectors[lo:hi], documents=documents[lo:hi], metadatas=metadatas[lo:hi])
 
     def remove_article(self, article_id: str) -> None:
         # Chunks first: a crash in between leaves a record with no chunks, which the next sync removes again.

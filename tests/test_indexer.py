@@ -280,19 +280,16 @@ class Crash(Exception):
     pass
 
 
-def crash_in_add_chunks(monkeypatch):
-    """The second article's chunk write dies half-way."""
-    real = ChunkStore.add_chunks
-    calls = []
+def crash_in_chunk_writes(monkeypatch):
+    """The chunk write dies half-way: some of the new chunks are in Chroma, the rest never arrive."""
+    real = ChunkStore._upsert_chunks
 
-    def add(self, article, chunks, vectors):
-        calls.append(article.id)
-        if len(calls) == 2:
-            real(self, article, chunks[:1], vectors[:1])
-            raise Crash("killed while writing chunks")
-        real(self, article, chunks, vectors)
+    def upsert(self, ids, vectors, documents, metadatas):
+        half = max(1, len(ids) // 2)
+        real(self, ids[:half], vectors[:half], documents[:half], metadatas[:half])
+        raise Crash("killed while writing chunks")
 
-    monkeypatch.setattr(ChunkStore, "add_chunks", add)
+    monkeypatch.setattr(ChunkStore, "_upsert_chunks", upsert)
 
 
 def crash_at_commit(monkeypatch):
@@ -316,7 +313,7 @@ def crash_after_commit(monkeypatch):
     monkeypatch.setattr(ChunkStore, "_delete_stale_chunks", delete)
 
 
-@pytest.mark.parametrize("crash", [crash_in_add_chunks, crash_at_commit, crash_after_commit])
+@pytest.mark.parametrize("crash", [crash_in_chunk_writes, crash_at_commit, crash_after_commit])
 def test_crash_then_normal_sync_equals_a_clean_build(tmp_path, embedder, settings, monkeypatch, crash):
     corpus = build_corpus(tmp_path)
     store = ChunkStore(settings)
@@ -366,7 +363,7 @@ def test_crash_then_normal_sync_equals_a_clean_build(tmp_path, embedder, setting
 def test_crash_during_the_first_build_is_repaired(tmp_path, embedder, settings, monkeypatch):
     corpus = build_corpus(tmp_path)
     store = ChunkStore(settings)
-    crash_in_add_chunks(monkeypatch)
+    crash_in_chunk_writes(monkeypatch)
     with pytest.raises(Crash):
         sync([corpus], store, embedder, settings)
     monkeypatch.undo()

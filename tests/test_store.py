@@ -238,17 +238,14 @@ def test_a_failure_inside_write_articles_leaves_nothing_half_visible(store, embe
     done = prepare(make_article(13), embedder)
     store.write_articles([done])
     items = [prepare(make_article(n), embedder) for n in (14, 15, 16)]
-    real_add = ChunkStore.add_chunks
-    calls = []
+    real_upsert = ChunkStore._upsert_chunks
 
-    def add_then_die(self, article, chunks, vectors):
-        calls.append(article.id)
-        if len(calls) == 2:
-            real_add(self, article, chunks[:1], vectors[:1])
-            raise OSError("disk full")
-        real_add(self, article, chunks, vectors)
+    def upsert_half_then_die(self, ids, vectors, documents, metadatas):
+        half = len(ids) // 2
+        real_upsert(self, ids[:half], vectors[:half], documents[:half], metadatas[:half])
+        raise OSError("disk full")
 
-    monkeypatch.setattr(ChunkStore, "add_chunks", add_then_die)
+    monkeypatch.setattr(ChunkStore, "_upsert_chunks", upsert_half_then_die)
     with pytest.raises(OSError):
         store.write_articles(items)
     monkeypatch.undo()
@@ -263,3 +260,23 @@ def test_a_failure_inside_write_articles_leaves_nothing_half_visible(store, embe
     store.write_articles(items)
     assert len(store.committed_hashes()) == 4
     assert store.chunk_count() == sum(len(p.chunks) for p in [done, *items])
+
+
+def test_chunks_of_many_articles_are_written_in_slices_under_the_batch_limit(store, embedder, monkeypatch):
+    import indexing.store as store_module
+
+    monkeypatch.setattr(store_module, "_BATCH", 3)
+    sizes = []
+    real_upsert = store.chunks.upsert
+
+    def counting_upsert(**kwargs):
+        sizes.append(len(kwargs["ids"]))
+        return real_upsert(**kwargs)
+
+    monkeypatch.setattr(store.chunks, "upsert", counting_upsert)
+    items = [prepare(make_article(n), embedder) for n in (17, 18, 19)]
+    store.write_articles(items)
+    total = sum(len(p.chunks) for p in items)
+    assert sum(sizes) == total and max(sizes) == 3 and len(sizes) == -(-total // 3)
+    assert store.chunk_count() == total
+    assert chunk_ids_by_article(store) == {p.article.id: {chunk_id(p.article, c.ordinal) for c in p.chunks} for p in items}
