@@ -1,0 +1,215 @@
+"""Render an Answer as a Slack message: Block Kit blocks plus the plain `text` fallback.
+
+The same Answer the terminal shows: the answer in a mrkdwn section, then one context block per
+cited passage ([n], the title (linked when the source is a URL), the date, the quote with the
+answer span in bold). A refusal says so and shows no passage as support: the closest passages,
+when there are any, come under a label that says they do not answer the question.
+
+Slack's limits are kept with clean cuts ending in "…": 3,000 characters per text object, 50 blocks
+and 40,000 characters per message. Every text is mrkdwn-escaped (&, <, >).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any, Callable
+
+from bot.answer import Answer, Citation
+
+TEXT_LIMIT = 3000  # a section's or a context element's text
+MAX_BLOCKS = 50
+MESSAGE_LIMIT = 40_000  # all the text of one message, blocks and fallback together
+FALLBACK_LIMIT = 3000  # notifications show the fallback; keep it short
+TITLE_LIMIT = 200
+ELLIPSIS = "…"
+
+FEEDBACK_UP = "newsbot_feedback_up"
+FEEDBACK_DOWN = "newsbot_feedback_down"
+POST_TO_CHANNEL = "newsbot_post"
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters in mrkdwn (and plain_text fallbacks)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut at a word boundary and ending in "…" when cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return ELLIPSIS[:limit]
+    head = text[: limit - len(ELLIPSIS)]
+    space = head.rfind(" ")
+    if space > len(head) // 2:
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+def cut_start(text: str, limit: int) -> str:
+    """Like `cut`, but keeps the end: "…" + the last words."""
+    if len(text) <= limit:
+        return text
+    tail = text[len(text) - (limit - len(ELLIPSIS)) :]
+    space = tail.find(" ")
+    if 0 <= space < len(tail) // 2:
+        tail = tail[space + 1 :]
+    return ELLIPSIS + tail.lstrip()
+
+
+def fit(raw: str, limit: int, render: Callable[[str], str] = escape, cutter: Callable[[str, int], str] = cut) -> str:
+    """The longest clean cut of `raw` whose rendering (escaped, formatted) fits in `limit` characters."""
+    budget = len(raw)
+    piece = raw
+    while len(render(piece)) > limit and budget > 0:
+        budget -= max(1, len(render(piece)) - limit)
+        piece = cutter(raw, max(budget, 0))
+    return render(piece) if len(render(piece)) <= limit else ""
+
+
+def _bold(raw: str) -> str:
+    """Escaped and bold, line by line (mrkdwn bold cannot span lines), whitespace kept outside the stars."""
+    lines = []
+    for line in raw.split("\n"):
+        core = line.strip()
+        if not core:
+            lines.append(line)
+            continue
+        lead = line[: len(line) - len(line.lstrip())]
+        trail = line[len(line.rstrip()) :]
+        lines.append(f"{lead}*{escape(core)}*{trail}")
+    return "\n".join(lines)
+
+
+def quote_mrkdwn(citation: Citation, limit: int, bold_span: bool = True) -> str:
+    """The quote, escaped, with the answer span in bold; cut around the span to fit `limit`."""
+    span = citation.highlight if bold_span else None
+    if not span:
+        return fit(citation.quote, limit)
+    a, b = span[0] - citation.start, span[1] - citation.start
+    pre, mid, post = citation.quote[:a], citation.quote[a:b], citation.quote[b:]
+    # Slack only bolds at word boundaries: a zero-width space makes one inside a word.
+    left = "\u200b" if pre[-1:].isalnum() else ""
+    right = "\u200b" if post[:1].isalnum() else ""
+    core = left + _bold(mid) + right
+    if len(core) > limit // 2:  # a very long span: show it plain, cut
+        return fit(citation.quote, limit)
+    room = limit - len(core)
+    # Keep the span: cut the text after it first, then the text before it (from the left).
+    after = fit(post, max(room - min(len(escape(pre)), room // 2), 0))
+    before = fit(pre, room - len(after), cutter=cut_start)
+    return before + core + after
+
+
+def _link_label(title: str) -> str:
+    return escape(title).replace("|", "¦")
+
+
+def _url(url: str) -> str:
+    return escape(url.replace("|", "%7C").replace(" ", "%20"))
+
+
+def passage_header(n: int, citation: Citation) -> str:
+    title = cut(citation.title or "(untitled)", TITLE_LIMIT)
+    parts = [f"*[{n}]*"]
+    if citation.url:
+        parts.append(f"<{_url(citation.url)}|{_link_label(title)}>")
+    else:
+        parts.append(f"*{escape(title)}*")
+    if citation.published:
+        parts.append(f"· {citation.published.isoformat()}")
+    if not citation.url and citation.source:
+        parts.append(f"· {escape(PurePath(citation.source).name)}")
+    return " ".join(parts)
+
+
+def passage_block(n: int, citation: Citation, bold_span: bool = True) -> Block:
+    header = passage_header(n, citation)
+    room = TEXT_LIMIT - len(header) - len("\n“”")
+    quote = quote_mrkdwn(citation, room, bold_span)
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{header}\n“{quote}”"}]}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": fit(text, TEXT_LIMIT, render=lambda s: s)}]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def actions_block(answer_id: str, post_button: bool = False) -> Block:
+    """👍/👎 on every answer; "Post to channel" on the ephemeral reply to /newsbot. Values carry the answer's id."""
+    elements = []
+    if post_button:
+        elements.append(_button("Post to channel", POST_TO_CHANNEL, answer_id, "primary"))
+    elements.append(_button("👍 Helpful", FEEDBACK_UP, answer_id))
+    elements.append(_button("👎 Not helpful", FEEDBACK_DOWN, answer_id))
+    return {"type": "actions", "block_id": "newsbot_actions", "elements": elements}
+
+
+def _text_size(block: Block) -> int:
+    size = len(block.get("text", {}).get("text", ""))
+    return size + sum(len(e.get("text", "")) for e in block.get("elements", []) if isinstance(e.get("text"), str))
+
+
+def answer_blocks(
+    answer: Answer,
+    answer_id: str,
+    *,
+    show_question: bool = False,
+    post_button: bool = False,
+    footer: str = "",
+) -> list[Block]:
+    """The whole message: question (optional), answer, passages, search note, footer, buttons."""
+    head: list[Block] = []
+    if show_question and answer.question:
+        head.append(_context(f"*Question:* {escape(answer.question)}"))
+    prefix = "" if answer.answered else ":mag: "
+    answer_text = prefix + fit(answer.text, TEXT_LIMIT - len(prefix))
+    head.append({"type": "section", "block_id": "newsbot_answer", "text": {"type": "mrkdwn", "text": answer_text}})
+
+    passages: list[Block] = [passage_block(n, c) for n, c in enumerate(answer.citations, start=1)]
+    if not answer.answered and answer.closest:
+        passages = [_context("_Closest passages found (they do not answer the question):_")]
+        passages += [passage_block(n, c, bold_span=False) for n, c in enumerate(answer.closest, start=1)]
+
+    tail: list[Block] = []
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        tail.append(_context(f"_Searched for: {escape(answer.standalone_question)}_"))
+    if footer:
+        tail.append(_context(footer))
+    tail.append(actions_block(answer_id, post_button))
+
+    # Passages fill what the limits leave; a last line says how many did not fit.
+    room_blocks = MAX_BLOCKS - len(head) - len(tail) - 1
+    room_chars = MESSAGE_LIMIT - FALLBACK_LIMIT - sum(map(_text_size, head + tail)) - 100
+    kept: list[Block] = []
+    for block in passages:
+        if len(kept) >= room_blocks or _text_size(block) > room_chars:
+            break
+        kept.append(block)
+        room_chars -= _text_size(block)
+    if len(kept) < len(passages):
+        kept.append(_context(f"{ELLIPSIS} and {len(passages) - len(kept)} more passage(s) not shown"))
+    return head + kept + tail
+
+
+def fallback_text(answer: Answer) -> str:
+    """The plain `text` of the message: notifications and clients without Block Kit show it."""
+    lines = [answer.text]
+    if answer.answered:
+        for n, c in enumerate(answer.citations, start=1):
+            date = f" ({c.published.isoformat()})" if c.published else ""
+            lines.append(f"[{n}] {c.title or '(untitled)'}{date}")
+    return fit("\n".join(lines), FALLBACK_LIMIT)
