@@ -64,6 +64,8 @@ def sentence_candidates(question: QuestionAnalysis, passages: Sequence[Passage])
             seen.add(key)
             text = chunk.text[start - chunk.start : end - chunk.start]
             terms = set(stems(content_words(text)))
+            if terms and terms <= question.terms:
+                continue  # says nothing the question does not (e.g. an article quoting the question)
             overlap = len(question.terms & terms) / len(question.terms) if question.terms else 0.0
             out.append(Sentence(passage, start, end, text, overlap, 1.0 / (1 + rank)))
     return out
@@ -143,6 +145,8 @@ class ExtractiveAnswerer:
             for start, end, label in ents:
                 if label not in wanted.answer_types:
                     continue
+                if sentence.text.endswith(("'s", "’s"), start, end):
+                    end -= 2  # "Osama bin Laden's" -> "Osama bin Laden"
                 text = sentence.text[start:end]
                 ent_terms = set(stems(content_words(text)))
                 if ent_terms and ent_terms <= analysis.terms:

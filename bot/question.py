@@ -45,11 +45,14 @@ class QuestionAnalysis:
 
 
 def expected_types(question: str) -> tuple[str, ...]:
+    """The labels of the rule that matches earliest: "Who was CEO when it began?" asks for a person."""
     lowered = question.lower()
+    best: tuple[int, tuple[str, ...]] | None = None
     for pattern, labels in _RULES:
-        if re.search(pattern, lowered):
-            return labels
-    return ()
+        match = re.search(pattern, lowered)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), labels)
+    return best[1] if best else ()
 
 
 @lru_cache(maxsize=1)

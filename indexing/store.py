@@ -189,9 +189,12 @@ class ChunkStore:
         for p in replaced:
             self._delete_stale_chunks(p.article.id, keep_sha=p.article.sha256)
         if replaced:
+            # A new generation after the stale chunks went too: a keyword index built while they were
+            # being deleted carries the older generation, so readers rebuild it instead of keeping it.
             self._put_records(
-                [p.article.id for p in replaced],
-                [{**metas[p.article.id], "sha256": p.article.sha256, "status": "ok"} for p in replaced],
+                [p.article.id for p in replaced] + [META_ID],
+                [{**metas[p.article.id], "sha256": p.article.sha256, "status": "ok"} for p in replaced]
+                + [self._next_generation()],
             )
 
     def _put_records(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
@@ -265,9 +268,12 @@ class ChunkStore:
         if n == 0:
             return []
         result = self.chunks.query(query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"])
+        # A chunk deleted by a concurrent sync can still come back from the vector index without its
+        # document and metadata: skip it (it is never a committed chunk anyway).
         return [
             (StoredChunk.from_chroma(i, d, m), 1.0 - float(dist))
             for i, d, m, dist in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
+            if m is not None and d is not None
         ]
 
     def iter_chunks(self, page: int = 5000) -> Iterator[StoredChunk]:
@@ -277,14 +283,25 @@ class ChunkStore:
             if not got["ids"]:
                 return
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
-                yield StoredChunk.from_chroma(i, d, m)
+                if m is not None and d is not None:  # deleted meanwhile by a concurrent sync
+                    yield StoredChunk.from_chroma(i, d, m)
             offset += len(got["ids"])
+
+    def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
     def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
         if not ids:
             return []
         got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
-        by_id = {i: StoredChunk.from_chroma(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        by_id = {
+            i: StoredChunk.from_chroma(i, d, m)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+            if m is not None and d is not None
+        }
         return [by_id[i] for i in ids if i in by_id]
 
 
