@@ -67,7 +67,9 @@ class NewsBot:
         if self.generative is not None:
             answer = self.generative.answer(question, standalone, result.passages[: self.settings.top_k])
         else:
-            answer = self.extractive.answer(standalone, result.passages, focus=question if standalone != question else None)
+            answer = self.extractive.answer(
+                standalone, result.passages, focus=question if standalone != question else None, query_vector=result.query_vector
+            )
         trace: dict[str, Any] = dict(answer.trace)
         if explain:
             trace["retrieval"] = result.trace

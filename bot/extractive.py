@@ -12,7 +12,7 @@ Every quote is a sentence span of an indexed article, by construction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Sequence
 
@@ -38,6 +38,7 @@ class Sentence:
     text: str
     overlap: float  # share of the question's key terms present
     prior: float  # retrieval rank of its passage, as a 0..1 prior
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # stored at index time
     dense: float = 0.0
     score: float = 0.0
 
@@ -52,12 +53,13 @@ class Span:
     score: float
 
 
-def sentence_candidates(question: QuestionAnalysis, passages: Sequence[Passage]) -> list[Sentence]:
+def sentence_candidates(question: QuestionAnalysis, passages: Sequence[Passage], dim: int = 0) -> list[Sentence]:
     seen: set[tuple[str, int, int]] = set()
     out: list[Sentence] = []
     for rank, passage in enumerate(passages):
         chunk = passage.chunk
-        for start, end in chunk.sentences:
+        matrix = chunk.sentence_matrix(dim) if dim else None
+        for k, (start, end) in enumerate(chunk.sentences):
             key = (chunk.article_id, start, end)
             if key in seen:
                 continue  # overlapping chunks repeat sentences
@@ -67,7 +69,8 @@ def sentence_candidates(question: QuestionAnalysis, passages: Sequence[Passage])
             if terms and terms <= question.terms:
                 continue  # says nothing the question does not (e.g. an article quoting the question)
             overlap = len(question.terms & terms) / len(question.terms) if question.terms else 0.0
-            out.append(Sentence(passage, start, end, text, overlap, 1.0 / (1 + rank)))
+            vector = matrix[k] if matrix is not None else None
+            out.append(Sentence(passage, start, end, text, overlap, 1.0 / (1 + rank), vector))
     return out
 
 
@@ -76,16 +79,21 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.min_confidence = min_confidence
 
-    def answer(self, question: str, passages: Sequence[Passage], focus: str | None = None) -> Answer:
-        """Answer `question` from `passages`; `focus` is the user's own words when `question` was condensed."""
+    def answer(
+        self, question: str, passages: Sequence[Passage], focus: str | None = None, query_vector: np.ndarray | None = None
+    ) -> Answer:
+        """Answer `question` from `passages`; `focus` is the user's own words when `question` was condensed;
+        `query_vector` is `question`'s embedding when the caller has it already."""
         analysis = analyse(question)
         wanted = analyse(focus) if focus else analysis
         # A follow-up with key terms of its own is scored on them first; "when was that?" has none.
         scoring = wanted if wanted.terms else analysis
-        candidates = sentence_candidates(scoring, passages)
+        dim = len(query_vector) if query_vector is not None else 0
+        candidates = sentence_candidates(scoring, passages, dim)
         if not candidates:
             return Answer(REFUSAL, (), False, question=focus or question, standalone_question=question)
-        ranked = self._score(scoring.text, candidates, context=question if scoring is not analysis else None)
+        context = question if scoring is not analysis else None
+        ranked = self._score(scoring.text, candidates, context, query_vector)
         span = self._best_span(wanted, analysis, ranked) if wanted.typed else None
         best = span.sentence if span else ranked[0]
         confidence = self.confidence(best, typed=wanted.typed, span_found=span is not None)
@@ -120,13 +128,26 @@ class ExtractiveAnswerer:
             value += 0.05 if span_found else -0.15
         return float(min(1.0, max(0.0, value)))
 
-    def _score(self, question: str, candidates: list[Sentence], context: str | None = None) -> list[Sentence]:
-        pre = sorted(candidates, key=lambda s: (s.overlap + 0.5 * s.prior), reverse=True)[:_PRESELECT]
-        queries = [question] if context is None else [question, context]
-        vectors = self.embedder.embed_documents([*queries, *[s.text for s in pre]])
-        sims = vectors[len(queries) :] @ vectors[0]
-        if context is not None:  # the follow-up's own words count most, the conversation a little
-            sims = 0.7 * sims + 0.3 * (vectors[len(queries) :] @ vectors[1])
+    def _score(
+        self, question: str, candidates: list[Sentence], context: str | None, query_vector: np.ndarray | None
+    ) -> list[Sentence]:
+        """Embedding similarity plus term overlap. Sentence vectors stored at index time make this free;
+        without them (an index built by an older version) the top few are embedded now."""
+        stored = query_vector is not None and all(s.vector is not None for s in candidates)
+        if stored:
+            pre = candidates
+            matrix = np.stack([s.vector for s in pre])
+            if context is None:
+                sims = matrix @ query_vector
+            else:  # the follow-up's own words count most, the conversation (query_vector) a little
+                sims = 0.7 * (matrix @ self.embedder.embed_query(question)) + 0.3 * (matrix @ query_vector)
+        else:
+            pre = sorted(candidates, key=lambda s: (s.overlap + 0.5 * s.prior), reverse=True)[:_PRESELECT]
+            queries = [question] if context is None else [question, context]
+            vectors = self.embedder.embed_documents([*queries, *[s.text for s in pre]])
+            sims = vectors[len(queries) :] @ vectors[0]
+            if context is not None:
+                sims = 0.7 * sims + 0.3 * (vectors[len(queries) :] @ vectors[1])
         scored = [
             Sentence(**{**s.__dict__, "dense": float(sim), "score": float(0.6 * sim + 0.4 * s.overlap + 0.05 * s.prior)})
             for s, sim in zip(pre, np.asarray(sims))

@@ -53,6 +53,7 @@ class Passage:
 class SearchResult:
     passages: list[Passage]
     trace: dict[str, Any] = field(default_factory=dict)
+    query_vector: Any = None  # the query's embedding, reused by the answerer
 
 
 def wants_recent(question: str) -> float:
@@ -126,7 +127,7 @@ class HybridSearch:
                 for p in passages[:k]
             ],
         }
-        return SearchResult(passages[:k], trace)
+        return SearchResult(passages[:k], trace, vector)
 
 
 def _cosine(a, b) -> float | None:

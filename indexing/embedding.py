@@ -91,7 +91,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -104,6 +104,59 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors (as embed_documents gives) plus, from the same forward pass, one vector per
+        character span of each text: the mean of the span's token vectors, unit length."""
+        import torch
+
+        tokenizer = self._span_tokenizer
+        transformer = self.model[0].auto_model
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        span_vectors: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch
+        with self._lock, torch.inference_mode():
+            for lo in range(0, len(order), self.batch_size):
+                batch = order[lo : lo + self.batch_size]
+                encodings = tokenizer.encode_batch([texts[i] for i in batch])
+                ids = torch.tensor([e.ids for e in encodings])
+                mask = torch.tensor([e.attention_mask for e in encodings])
+                hidden = transformer(
+                    input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)
+                ).last_hidden_state.numpy()
+                for row, i in enumerate(batch):
+                    m = np.asarray(encodings[row].attention_mask, dtype=np.float32)[:, None]
+                    vectors[i] = _unit((hidden[row] * m).sum(0) / max(1.0, m.sum()))
+                    span_vectors[i] = _pool_spans(hidden[row], encodings[row].offsets, encodings[row].special_tokens_mask, spans[i])
+        return vectors, span_vectors
+
+    @cached_property
+    def _span_tokenizer(self):
+        tokenizer = self.tokenizer.__class__.from_str(self.tokenizer.to_str())
+        tokenizer.enable_truncation(int(self.model.max_seq_length))
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        return tokenizer
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm if norm else vector).astype(np.float32)
+
+
+def _pool_spans(
+    hidden: np.ndarray, offsets: Sequence[tuple[int, int]], special: Sequence[int], spans: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    out = np.zeros((len(spans), hidden.shape[1]), dtype=np.float32)
+    starts = np.array([o[0] for o in offsets])
+    ends = np.array([o[1] for o in offsets])
+    real = (np.asarray(special) == 0) & (ends > starts)
+    for k, (a, b) in enumerate(spans):
+        inside = real & (starts >= a) & (ends <= b)
+        if inside.any():
+            out[k] = _unit(hidden[inside].mean(0))
+    return out
 
 
 _CACHE: dict[tuple[str, int, int], SentenceTransformerEmbedder] = {}

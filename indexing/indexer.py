@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from indexing.article import Article
-from indexing.chunking import chunk_text
+from indexing.chunking import Chunk, chunk_text
 from indexing.embedding import Embedder
 from indexing.errors import ArticleError
 from indexing.settings import IndexSettings
@@ -129,11 +129,20 @@ def sync(
     ]
     progress.start(len(prepared), sum(len(chunks) for _, _, chunks in prepared))
     for batch in _batches(prepared, _EMBED_BATCH_CHUNKS):
-        texts = [embedding_text(article, c.text) for article, _, chunks in batch for c in chunks]
-        vectors = embedder.embed_documents(texts)
+        texts, spans = [], []
+        for article, _, chunks in batch:
+            for c in chunks:
+                text, shift = embedding_text_and_shift(article, c)
+                texts.append(text)
+                spans.append([(a - shift, b - shift) for a, b in c.sentences])
+        if hasattr(embedder, "embed_with_spans"):
+            vectors, sentence_vectors = embedder.embed_with_spans(texts, spans)
+        else:  # an embedder without token access: sentences get embedded at question time instead
+            vectors, sentence_vectors = embedder.embed_documents(texts), [None] * len(texts)
         items, offset = [], 0
         for article, previous, chunks in batch:
-            items.append(PreparedArticle(article, chunks, vectors[offset : offset + len(chunks)], previous))
+            part = slice(offset, offset + len(chunks))
+            items.append(PreparedArticle(article, chunks, vectors[part], previous, sentence_vectors[part]))
             offset += len(chunks)
         store.write_articles(items)
         for article, previous, _ in batch:
@@ -155,6 +164,12 @@ def sync(
 def embedding_text(article: Article, chunk: str) -> str:
     """What the model sees for a chunk: the title gives it the topic the chunk may not repeat."""
     return f"{article.title}\n{chunk}" if article.title else chunk
+
+
+def embedding_text_and_shift(article: Article, chunk: Chunk) -> tuple[str, int]:
+    """The embedding text and the number to subtract from article offsets to index into it."""
+    text = embedding_text(article, chunk.text)
+    return text, chunk.start - (len(text) - len(chunk.text))
 
 
 def _batches(

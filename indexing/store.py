@@ -27,6 +27,7 @@ from indexing.article import Article
 from indexing.chunking import Chunk
 from indexing.errors import StoreError
 from indexing.settings import IndexSettings
+from indexing.span_vectors import decode_vectors, encode_vectors
 
 META_ID = "__newsbot_meta__"
 _BATCH = 1000  # well under Chroma's max batch (5,461 here)
@@ -60,6 +61,14 @@ class StoredChunk:
     end: int
     text: str
     sentences: tuple[tuple[int, int], ...]
+    sentence_vectors: str = ""  # encoded by indexing.span_vectors; "" for chunks indexed without them
+
+    def sentence_matrix(self, dim: int) -> np.ndarray | None:
+        """One unit vector per sentence, or None when the chunk was stored without them."""
+        if not self.sentence_vectors:
+            return None
+        matrix = decode_vectors(self.sentence_vectors, dim)
+        return matrix if len(matrix) == len(self.sentences) else None
 
     @classmethod
     def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> "StoredChunk":
@@ -76,6 +85,7 @@ class StoredChunk:
             end=int(meta["end"]),
             text=text,
             sentences=tuple(tuple(s) for s in json.loads(str(meta.get("sentences", "[]")))),
+            sentence_vectors=str(meta.get("sentence_vectors", "")),
         )
 
 
@@ -87,6 +97,7 @@ class PreparedArticle:
     chunks: Sequence[Chunk]
     vectors: np.ndarray
     previous_sha: str = ""
+    sentence_vectors: Sequence[np.ndarray | None] | None = None  # per chunk: one row per sentence
 
 
 def chunk_id(article: Article, ordinal: int) -> str:
@@ -177,7 +188,7 @@ class ChunkStore:
             [chunk_id(p.article, c.ordinal) for p in items for c in p.chunks],
             np.concatenate([np.asarray(p.vectors, dtype=np.float32) for p in items]),
             [c.text for p in items for c in p.chunks],
-            [_chunk_meta(p.article, c) for p in items for c in p.chunks],
+            [_chunk_meta(p.article, c, sv) for p in items for c, sv in zip(p.chunks, p.sentence_vectors or [None] * len(p.chunks))],
         )
         # The commit point: new hashes become visible together with a new generation.
         replaced = [p for p in items if p.previous_sha]
@@ -317,8 +328,9 @@ def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
     }
 
 
-def _chunk_meta(article: Article, chunk: Chunk) -> dict[str, Any]:
+def _chunk_meta(article: Article, chunk: Chunk, sentence_vectors: np.ndarray | None = None) -> dict[str, Any]:
     return {
+        "sentence_vectors": encode_vectors(sentence_vectors) if sentence_vectors is not None else "",
         "article_id": article.id,
         "sha256": article.sha256,
         "title": article.title,
