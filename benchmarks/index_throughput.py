@@ -105,6 +105,15 @@ class TimedEmbedder:
         self.name = inner.name
         self.encode_seconds = 0.0
         self.tokenize_seconds = 0.0
+        if hasattr(inner, "embed_with_spans"):  # the indexer's path when the model exposes its tokens
+            self.embed_with_spans = self._embed_with_spans
+
+    def _embed_with_spans(self, texts, spans):
+        began = time.perf_counter()
+        try:
+            return self.inner.embed_with_spans(texts, spans)
+        finally:
+            self.encode_seconds += time.perf_counter() - began
 
     def count_tokens(self, texts):
         began = time.perf_counter()

@@ -22,37 +22,42 @@ HTML = """<html><head><title>{title}</title>
 <body><nav>Home | World | Sport</nav><article><h1>{title}</h1>{paras}</article><footer>(c) Example</footer></body></html>"""
 
 
+def short_text(seed: int) -> str:
+    """Two short paragraphs: two or three chunks at the budget these tests use, cheap to embed."""
+    return news_text(seed, paragraphs=2, sentences=3)
+
+
 def html_page(seed: int, title: str, slug: str) -> str:
-    paras = "".join(f"<p>{p}</p>" for p in news_text(seed, paragraphs=3, sentences=3).split("\n\n"))
+    paras = "".join(f"<p>{p}</p>" for p in short_text(seed).split("\n\n"))
     return HTML.format(title=title, slug=slug, paras=paras)
 
 
 def build_corpus(root: Path) -> Path:
     """One file (or record) of every supported shape: 14 articles in 10 files."""
     corpus = root / "corpus"
-    write_txt_article(corpus, "dated.txt", "Tram network to grow", news_text(1))
-    (corpus / "undated.txt").write_text("Harbour authority reviews fees\n" + news_text(2), encoding="utf-8")
+    write_txt_article(corpus, "dated.txt", "Tram network to grow", short_text(1))
+    (corpus / "undated.txt").write_text("Harbour authority reviews fees\n" + short_text(2), encoding="utf-8")
     (corpus / "notes" / "front.md").parent.mkdir(parents=True)
     (corpus / "notes" / "front.md").write_text(
-        "---\ntitle: Water prices to rise\ndate: 2022-11-30\nurl: https://news.example.com/water\n---\n" + news_text(3), encoding="utf-8"
+        "---\ntitle: Water prices to rise\ndate: 2022-11-30\nurl: https://news.example.com/water\n---\n" + short_text(3), encoding="utf-8"
     )
-    (corpus / "notes" / "plain.md").write_text("# Night flights banned\n\n" + news_text(4), encoding="utf-8")
+    (corpus / "notes" / "plain.md").write_text("# Night flights banned\n\n" + short_text(4), encoding="utf-8")
     (corpus / "web" / "bridge.html").parent.mkdir(parents=True)
     (corpus / "web" / "bridge.html").write_text(html_page(5, "Bridge contract signed", "bridge"), encoding="utf-8")
     (corpus / "web" / "wind.htm").write_text(html_page(6, "Wind power strategy", "wind"), encoding="utf-8")
-    (corpus / "one.json").write_text(json.dumps({"title": "Sugar tax", "body": news_text(7), "published": "2022-10-01"}), encoding="utf-8")
+    (corpus / "one.json").write_text(json.dumps({"title": "Sugar tax", "body": short_text(7), "published": "2022-10-01"}), encoding="utf-8")
     (corpus / "list.json").write_text(
-        json.dumps({"articles": [{"id": "h1", "title": "Hospitals merge", "text": news_text(8), "date": "2022-09-09"},
-                                 {"id": "h2", "title": "Schools budget", "text": news_text(9), "date": "2022-09-10"}]}),
+        json.dumps({"articles": [{"id": "h1", "title": "Hospitals merge", "text": short_text(8), "date": "2022-09-09"},
+                                 {"id": "h2", "title": "Schools budget", "text": short_text(9), "date": "2022-09-10"}]}),
         encoding="utf-8",
     )
     feed = [{"doc_id": f"2022061{n}_{n}", "url": f"https://news.example.com/2022/06/1{n}/story-{n}", "title": None if n == 2 else f"Story {n}",
-             "publish_date": "2022/06/12", "authors": ["A. Reporter"], "origin": "cnn", "week": "20220612", "text": news_text(10 + n)}
+             "publish_date": "2022/06/12", "authors": ["A. Reporter"], "origin": "cnn", "week": "20220612", "text": short_text(10 + n)}
             for n in range(3)]
     (corpus / "feeds" / "articles.jsonl").parent.mkdir(parents=True)
     (corpus / "feeds" / "articles.jsonl").write_text("\n".join(json.dumps(r) for r in feed) + "\n", encoding="utf-8")
     (corpus / "feeds" / "more.jsonl").write_text(
-        "\n".join(json.dumps({"id": f"m{n}", "title": f"More {n}", "text": news_text(20 + n)}) for n in range(2)) + "\n", encoding="utf-8"
+        "\n".join(json.dumps({"id": f"m{n}", "title": f"More {n}", "text": short_text(20 + n)}) for n in range(2)) + "\n", encoding="utf-8"
     )
     return corpus
 
@@ -66,7 +71,8 @@ def read_all(corpus: Path) -> dict:
 
 @pytest.fixture
 def settings(index_settings):
-    return index_settings
+    # A small chunk budget: several chunks per article from short texts, so the tests embed little.
+    return replace(index_settings, chunk_tokens=48, chunk_overlap_tokens=12)
 
 
 @pytest.fixture
@@ -133,7 +139,7 @@ def test_changed_file_replaces_its_chunks(tmp_path, store, embedder, settings):
     old_ids = {i for i in stored_ids(store) if i.startswith(f"{old.id}#")}
     before_total = store.chunk_count()
 
-    write_txt_article(corpus, "dated.txt", "Tram network to grow", news_text(99, paragraphs=6, sentences=5))
+    write_txt_article(corpus, "dated.txt", "Tram network to grow", news_text(99, paragraphs=3, sentences=4))
     new = read_file(path).articles[0]
     new_ids = expected_chunk_ids([new], embedder, settings)
     report = sync([corpus], store, embedder, settings)
@@ -320,9 +326,9 @@ def test_crash_then_normal_sync_equals_a_clean_build(tmp_path, embedder, setting
     sync([corpus], store, embedder, settings)
     versions = {a.sha256: a for a in read_all(corpus).values()}
     # Change two articles, add one and delete one, then crash half-way through writing them.
-    write_txt_article(corpus, "dated.txt", "Tram network to grow", news_text(101, paragraphs=5))
-    (corpus / "notes" / "plain.md").write_text("# Night flights banned\n\n" + news_text(102), encoding="utf-8")
-    write_txt_article(corpus, "new.txt", "A new arrival", news_text(103))
+    write_txt_article(corpus, "dated.txt", "Tram network to grow", news_text(101, paragraphs=3, sentences=3))
+    (corpus / "notes" / "plain.md").write_text("# Night flights banned\n\n" + short_text(102), encoding="utf-8")
+    write_txt_article(corpus, "new.txt", "A new arrival", short_text(103))
     (corpus / "one.json").unlink()
     crash(monkeypatch)
     with pytest.raises(Crash):
@@ -371,3 +377,88 @@ def test_crash_during_the_first_build_is_repaired(tmp_path, embedder, settings, 
     report = sync([corpus], ChunkStore(settings), embedder, settings)
     assert report.repaired == CORPUS_ARTICLES and report.added == CORPUS_ARTICLES
     assert stored_ids(store) == expected_chunk_ids(read_all(corpus).values(), embedder, settings)
+
+
+# ---- a real kill -9 at random moments (slow: each run loads the model in a new process) ----------
+
+_KILLABLE_SYNC = """
+import sys
+import indexing.indexer as indexer
+from indexing.embedding import get_embedder
+from indexing.settings import IndexSettings, SettingsSource
+from indexing.store import ChunkStore
+
+indexer._EMBED_BATCH_CHUNKS = 6  # many small write_articles calls, so kills land inside writes too
+settings = IndexSettings.from_env(SettingsSource(env={
+    "NEWSBOT_DATA_DIR": sys.argv[1], "NEWSBOT_CONFIG": "/nonexistent.toml",
+    "NEWSBOT_CHUNK_TOKENS": sys.argv[3], "NEWSBOT_CHUNK_OVERLAP": sys.argv[4]}))
+embedder = get_embedder(settings.embed_model, settings.threads, settings.embed_batch_size)
+embedder.embed_query("warm up")
+store = ChunkStore(settings)
+print("ready", len(store.repair()), flush=True)  # how many articles the previous kill left half-written
+write_articles = ChunkStore.write_articles
+
+def announced(self, items):
+    print("writing", flush=True)  # the parent kills a few milliseconds after this
+    write_articles(self, items)
+
+ChunkStore.write_articles = announced
+indexer.sync([sys.argv[2]], store, embedder, settings)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_then_a_normal_sync_repairs(tmp_path, embedder, settings):
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO
+
+    rng = random.Random(5)
+    corpus = tmp_path / "corpus"
+    for n in range(16):
+        write_txt_article(corpus, f"{n:03d}.txt", f"Story {n}", news_text(300 + n, paragraphs=2, sentences=4))
+    killed, repaired = 0, []
+    for round_ in range(5):
+        # Some articles change between rounds, so replacements are in flight as well as additions.
+        for n in rng.sample(range(16), 4):
+            write_txt_article(corpus, f"{n:03d}.txt", f"Story {n}", news_text(1000 * round_ + n, paragraphs=2, sentences=4))
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _KILLABLE_SYNC, str(settings.data_dir), str(corpus),
+             str(settings.chunk_tokens), str(settings.chunk_overlap_tokens)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
+        )
+        try:
+            ready, count = proc.stdout.readline().split()
+            assert ready == "ready"
+            repaired.append(int(count))
+            for _ in range(rng.randint(1, 3)):  # let a write or two finish, then kill inside the next
+                if proc.stdout.readline().strip() != "writing":
+                    break
+            time.sleep(rng.uniform(0.0, 0.1))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                killed += 1
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert killed >= 3, "most rounds must actually be killed mid-sync"
+
+    store = ChunkStore(settings)
+    report = sync([corpus], store, embedder, settings)
+    print(f"killed {killed} of 5 runs; half-written articles repaired per run: {repaired[1:] + [report.repaired]}")
+    assert report.failed == []
+    assert {r.status for r in store.article_records().values()} == {"ok"}
+    clean = ChunkStore(replace(settings, data_dir=tmp_path / "clean-data"))
+    sync([corpus], clean, embedder, settings)
+    assert store.committed_hashes() == clean.committed_hashes()
+    assert stored_ids(store) == stored_ids(clean)
+    assert store.chunk_count() == clean.chunk_count()
+    hits = store.query(embedder.embed_query(news_text(302, paragraphs=1, sentences=1)), 5)
+    assert hits, "the index still answers queries after the kills"

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import pytest
 
@@ -29,7 +30,14 @@ def corpus(tmp_path):
 
 
 @pytest.fixture
-def index(news_index, corpus) -> NewsIndex:
+def settings(index_settings):
+    # The torch backend only: these tests are about the keyword cache, not the query-time ONNX export.
+    return replace(index_settings, embed_backend="torch")
+
+
+@pytest.fixture
+def index(settings, embedder, corpus) -> NewsIndex:
+    news_index = NewsIndex(settings)
     news_index.sync([corpus])
     return news_index
 
@@ -66,16 +74,16 @@ def test_unchanged_generation_returns_the_same_index(index):
     assert index.keywords.current() is first
 
 
-def test_a_new_instance_loads_from_disk_when_the_generation_matches(index, index_settings, monkeypatch):
+def test_a_new_instance_loads_from_disk_when_the_generation_matches(index, settings, monkeypatch):
     generation = index.store.generation()
     forbid_build(monkeypatch)
-    fresh = NewsIndex(index_settings)  # a new handle: new store client, new cache, same data dir
+    fresh = NewsIndex(settings)  # a new handle: new store client, new cache, same data dir
     loaded = fresh.keywords.current()
     assert loaded.generation == generation
     assert loaded.search("flooding inquiry", 1)[0].article_id.endswith("flood.txt")
 
 
-def test_a_new_process_loads_from_disk_when_the_generation_matches(index, index_settings):
+def test_a_new_process_loads_from_disk_when_the_generation_matches(index, settings):
     script = textwrap.dedent(
         f"""
         import json
@@ -88,7 +96,7 @@ def test_a_new_process_loads_from_disk_when_the_generation_matches(index, index_
             raise SystemExit("rebuilt instead of loaded")
         KeywordIndex.build = classmethod(build)
         settings = IndexSettings.from_env(SettingsSource(env={{
-            "NEWSBOT_DATA_DIR": {str(index_settings.data_dir)!r}, "NEWSBOT_CONFIG": "/nonexistent/config.toml"}}))
+            "NEWSBOT_DATA_DIR": {str(settings.data_dir)!r}, "NEWSBOT_CONFIG": "/nonexistent/config.toml"}}))
         hits = NewsIndex(settings).keywords.current().search("steel cables", 1)
         print(json.dumps([h.article_id for h in hits]))
         """
@@ -98,8 +106,8 @@ def test_a_new_process_loads_from_disk_when_the_generation_matches(index, index_
     assert json.loads(result.stdout.strip().splitlines()[-1])[0].endswith("bridge.txt")
 
 
-def test_a_sync_elsewhere_moves_the_generation_and_the_cache_rebuilds(index, index_settings, corpus):
-    other = NewsIndex(index_settings)  # another process's handle on the same index
+def test_a_sync_elsewhere_moves_the_generation_and_the_cache_rebuilds(index, settings, corpus):
+    other = NewsIndex(settings)  # another process's handle on the same index
     before = other.keywords.current()
     assert other.keywords.current().search("volcano", 3) == []
 
@@ -116,31 +124,31 @@ def test_a_sync_elsewhere_moves_the_generation_and_the_cache_rebuilds(index, ind
     assert set(after.ids) == {c.id for c in index.store.iter_chunks()}
 
 
-def test_a_stale_cache_on_disk_is_not_used(index, index_settings, corpus, monkeypatch):
+def test_a_stale_cache_on_disk_is_not_used(index, settings, corpus, monkeypatch):
     folder = index.keywords.folder
     stale_generation = json.loads((folder / _STAMP).read_text(encoding="utf-8"))["generation"]
     # Change the index without refreshing the saved cache (as another writer would).
     write_txt_article(corpus, "volcano.txt", "Volcano erupts", "A volcano erupted near the village. Ash fell for hours.")
     from indexing.indexer import sync
 
-    sync([corpus], index.store, index.embedder, index_settings)
+    sync([corpus], index.store, index.embedder, settings)
     assert json.loads((folder / _STAMP).read_text(encoding="utf-8"))["generation"] == stale_generation
 
-    fresh = KeywordCache(NewsIndex(index_settings).store, folder)
+    fresh = KeywordCache(NewsIndex(settings).store, folder)
     current = fresh.current()
     assert current.generation != stale_generation
     assert current.search("volcano", 3)[0].article_id.endswith("volcano.txt")
     assert json.loads((folder / _STAMP).read_text(encoding="utf-8"))["generation"] == current.generation
 
 
-def test_a_corrupt_cache_is_rebuilt(index, index_settings):
+def test_a_corrupt_cache_is_rebuilt(index, settings):
     folder = index.keywords.folder
     (folder / _STAMP).write_text("{not json", encoding="utf-8")
-    current = KeywordCache(NewsIndex(index_settings).store, folder).current()
+    current = KeywordCache(NewsIndex(settings).store, folder).current()
     assert current.search("steel cables", 1)[0].article_id.endswith("bridge.txt")
     assert json.loads((folder / _STAMP).read_text(encoding="utf-8"))["generation"] == index.store.generation()
 
 
-def test_an_empty_index_has_an_empty_keyword_index(news_index):
-    current = news_index.keywords.current()
+def test_an_empty_index_has_an_empty_keyword_index(settings):
+    current = NewsIndex(settings).keywords.current()
     assert current.ids == [] and current.search("anything", 5) == []

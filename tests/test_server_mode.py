@@ -25,7 +25,8 @@ BRIDGE = (
 
 
 def server_settings(index_settings, server: ChromaServer):
-    return replace(index_settings, chroma_host="127.0.0.1", chroma_port=server.port)
+    # embed_backend torch: no query-time ONNX export per data dir; these tests are about the server.
+    return replace(index_settings, chroma_host="127.0.0.1", chroma_port=server.port, embed_backend="torch")
 
 
 @pytest.fixture
