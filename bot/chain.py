@@ -32,7 +32,7 @@ class NewsBot:
 
     @cached_property
     def extractive(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(self.index.embedder, self.settings.min_confidence)
+        return ExtractiveAnswerer(self.index.query_embedder, self.settings.min_confidence)
 
     @cached_property
     def generative(self):  # bot.generative.GenerativeAnswerer | None

