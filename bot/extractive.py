@@ -66,8 +66,8 @@ def sentence_candidates(question: QuestionAnalysis, passages: Sequence[Passage],
             seen.add(key)
             text = chunk.text[start - chunk.start : end - chunk.start]
             terms = set(stems(content_words(text)))
-            if terms and terms <= question.terms:
-                continue  # says nothing the question does not (e.g. an article quoting the question)
+            if _restates(terms, question.terms):
+                continue  # says nothing the question does not (e.g. an article quoting the quiz question)
             overlap = len(question.terms & terms) / len(question.terms) if question.terms else 0.0
             vector = matrix[k] if matrix is not None else None
             out.append(Sentence(passage, start, end, text, overlap, 1.0 / (1 + rank), vector))
@@ -173,15 +173,23 @@ class ExtractiveAnswerer:
                 if ent_terms and ent_terms <= analysis.terms:
                     continue  # the question already names it: not the answer
                 type_weight = 1.0 - 0.08 * wanted.answer_types.index(label)
-                if label == "GPE" and wanted.place:
-                    if (wanted.place == "city") == is_country(text):
-                        type_weight -= 0.3  # a country for "which city", or a city for "which country"
+                if label == "GPE" and wanted.place and (wanted.place == "city") == is_country(text):
+                    continue  # a country for "which city", or a city for "which country"
                 closeness = _closeness(start, end, matches, len(sentence.text))
                 score = sentence.score * type_weight + 0.12 * closeness
                 if best is None or score > best.score:
                     a, b = sentence.start + start, sentence.start + end
                     best = Span(sentence, a, b, text, label, score)
         return best
+
+
+def _restates(sentence_terms: set[str], question_terms: frozenset[str]) -> bool:
+    """A sentence that is the question itself (or nearly): at most one term the question lacks."""
+    if not sentence_terms:
+        return False
+    novel = len(sentence_terms - question_terms)
+    covered = len(sentence_terms & question_terms) / max(1, len(question_terms))
+    return novel == 0 or (novel <= 1 and covered >= 0.8)
 
 
 def _term_positions(text: str, analysis: QuestionAnalysis) -> list[int]:

@@ -14,6 +14,7 @@ NUMBER = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
 MONEY = ("MONEY", "CARDINAL", "QUANTITY")
 DURATION = ("TIME", "DATE", "QUANTITY", "CARDINAL")
 ORG = ("ORG", "NORP", "GPE")
+COUNTRY = ("GPE", "LOC", "NORP")
 
 _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\bhow (many|much) (money|dollars|euros|pounds)\b|\bhow much (did|does|do|will|would|was|is)\b.*\b(cost|pay|paid|spend|spent|worth|raise|raised|earn|sell|sold)\b", MONEY),
@@ -22,7 +23,8 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\b(what|which) (percentage|percent|share|proportion)\b|\bwhat per ?cent\b", ("PERCENT", "CARDINAL")),
     (r"\bhow (many|much)\b|\bwhat (number|amount)\b|\bhow large\b|\bhow big\b", NUMBER),
     (r"\bwhen\b|\b(what|which) (year|month|day|date|time|decade|century)\b|\bwhat time\b", TIME),
-    (r"\bwhere\b|\b(what|which|in which|in what) (city|country|countries|state|nation|town|region|province|capital|continent|place|location|island|county)\b", PLACE),
+    (r"\b(what|which|in which|in what) (country|countries|nation)\b", COUNTRY),
+    (r"\bwhere\b|\b(what|which|in which|in what) (city|state|town|region|province|capital|continent|place|location|island|county)\b", PLACE),
     (r"\b(what|which) (company|companies|organization|organisation|agency|team|club|party|group|firm|network|bank|university|airline|brand)\b", ORG),
     (r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|leader|president|official|minister|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman)\b", PERSON),
 )

@@ -1,0 +1,55 @@
+"""What a question asks for: answer types, place kinds, key terms; and the echo filter."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.extractive import _restates
+from bot.places import is_country
+from bot.question import analyse, expected_types
+
+
+@pytest.mark.parametrize(
+    "question, first_label",
+    [
+        ("Who led the US delegation?", "PERSON"),
+        ("Who was the chief executive when the service began?", "PERSON"),  # the earliest wh-word decides
+        ("When did the talks start?", "DATE"),
+        ("How many troops are near the border?", "CARDINAL"),
+        ("How much did the painting sell for?", "MONEY"),
+        ("How long did the talks last?", "TIME"),
+        ("In which city were the talks held?", "GPE"),
+        ("Which country won the vote?", "GPE"),
+        ("Which company recalled the cars?", "ORG"),
+        ("What percentage of voters agreed?", "PERCENT"),
+    ],
+)
+def test_expected_types(question, first_label):
+    assert expected_types(question)[0] == first_label
+
+
+def test_open_questions_have_no_type():
+    assert expected_types("Why did the talks fail?") == ()
+    assert not analyse("What did the council decide about parks?").typed
+
+
+def test_place_kind_and_countries():
+    assert analyse("In which city were the talks held?").place == "city"
+    assert analyse("Which country won?").place == "country"
+    assert analyse("Who won?").place is None
+    assert is_country("the United States") and is_country("New Zealand") and not is_country("Brussels")
+    assert "ORG" not in expected_types("Which country declared victory?")
+
+
+def test_key_terms_are_stemmed_content_words():
+    analysis = analyse("How many Russian troops are concentrated near the border?")
+    assert {"russian", "troop", "concentr", "border"} <= analysis.terms
+    assert "how" not in analysis.terms and "the" not in analysis.terms
+
+
+def test_a_sentence_that_restates_the_question_is_recognised():
+    question = analyse("Which major US retailer announced this week it is slashing prices on clothing?").terms
+    echo = analyse("Which major US retailer announced this week it is slashing prices on clothing and toys?").terms
+    answer = analyse("Walmart said on Tuesday it is slashing prices on clothing to clear stock.").terms
+    assert _restates(set(echo), question)
+    assert not _restates(set(answer), question)
