@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -18,6 +19,8 @@ from indexing.store import ArticleRecord, ChunkStore, PreparedArticle, is_under
 
 log = logging.getLogger(__name__)
 
+# Bump when chunking changes in a way that must re-chunk indexed articles.
+_CHUNKER_VERSION = "1"
 # Embed this many chunks at once: big enough for throughput, small enough to commit often.
 _EMBED_BATCH_CHUNKS = 256
 
@@ -69,8 +72,18 @@ class _Plan:
     failed: list[ArticleError]
 
 
+def indexing_signature(settings: IndexSettings) -> str:
+    """What, besides an article's content, shapes its chunks and vectors: a change re-indexes it."""
+    return f"{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}|{_CHUNKER_VERSION}"
+
+
+def versioned(article: Article, signature: str) -> Article:
+    """The article with a hash over its content and the indexing signature: what the store compares."""
+    return replace(article, sha256=hashlib.sha256(f"{article.sha256}|{signature}".encode()).hexdigest())
+
+
 def plan_sync(
-    paths: Sequence[Path], records: dict[str, ArticleRecord], max_file_bytes: int
+    paths: Sequence[Path], records: dict[str, ArticleRecord], max_file_bytes: int, signature: str = ""
 ) -> _Plan:
     roots = [Path(p).resolve() for p in paths]
     found: dict[str, Article] = {}
@@ -88,7 +101,7 @@ def plan_sync(
             if article.id in found:
                 failed.append(ArticleError(str(path), f"duplicate article id {article.id!r}, already read from {found[article.id].origin}"))
                 continue
-            found[article.id] = article
+            found[article.id] = versioned(article, signature) if signature else article
     to_write, unchanged = [], 0
     for article in found.values():
         record = records.get(article.id)
@@ -96,11 +109,13 @@ def plan_sync(
             unchanged += 1
         else:
             to_write.append((article, record.sha256 if record else ""))
-    # Only articles from files we read completely may go: a broken file never loses its indexed articles.
+    # Only articles from files we read completely may go: a broken file never loses its indexed
+    # articles, and a root that is missing (an unmounted drive, a mistyped path) removes nothing.
+    present = [root for root in roots if root.exists()]
     to_remove = [
         r.id
         for r in records.values()
-        if r.id not in found and is_under(r.origin, roots) and r.origin not in incomplete_files
+        if r.id not in found and is_under(r.origin, present) and r.origin not in incomplete_files
     ]
     return _Plan(to_write, to_remove, unchanged, failed)
 
@@ -117,7 +132,7 @@ def sync(
     progress = progress or SyncProgress()
     report = SyncReport()
     report.repaired = len(store.repair())
-    plan = plan_sync(list(paths), store.article_records(), settings.max_file_bytes)
+    plan = plan_sync(list(paths), store.article_records(), settings.max_file_bytes, indexing_signature(settings))
     report.failed, report.unchanged = plan.failed, plan.unchanged
     for article_id in plan.to_remove:
         store.remove_article(article_id)

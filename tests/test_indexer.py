@@ -12,7 +12,7 @@ import pytest
 
 from conftest import news_text, write_txt_article
 from indexing.chunking import chunk_text
-from indexing.indexer import sync
+from indexing.indexer import indexing_signature, sync, versioned
 from indexing.sources import iter_article_files, read_file
 from indexing.store import META_ID, ChunkStore, chunk_id
 
@@ -65,8 +65,10 @@ def build_corpus(root: Path) -> Path:
 CORPUS_ARTICLES = 14
 
 
-def read_all(corpus: Path) -> dict:
-    return {a.id: a for path in iter_article_files([corpus]) for a in read_file(path).articles}
+def read_all(corpus: Path, settings) -> dict:
+    """The corpus's articles as the index records them: hashed with the indexing signature too."""
+    signature = indexing_signature(settings)
+    return {a.id: versioned(a, signature) for path in iter_article_files([corpus]) for a in read_file(path).articles}
 
 
 @pytest.fixture
@@ -101,7 +103,7 @@ def test_first_sync_adds_every_format_with_exact_offsets(tmp_path, store, embedd
     assert [str(e) for e in report.failed] == []
     assert (report.added, report.updated, report.removed, report.unchanged) == (CORPUS_ARTICLES, 0, 0, 0)
 
-    articles = read_all(corpus)
+    articles = read_all(corpus, settings)
     assert len(articles) == CORPUS_ARTICLES
     assert store.committed_hashes() == {a.id: a.sha256 for a in articles.values()}
     assert report.articles == CORPUS_ARTICLES
@@ -135,12 +137,12 @@ def test_changed_file_replaces_its_chunks(tmp_path, store, embedder, settings):
     corpus = build_corpus(tmp_path)
     sync([corpus], store, embedder, settings)
     path = (corpus / "dated.txt").resolve()
-    old = read_file(path).articles[0]
+    old = versioned(read_file(path).articles[0], indexing_signature(settings))
     old_ids = {i for i in stored_ids(store) if i.startswith(f"{old.id}#")}
     before_total = store.chunk_count()
 
     write_txt_article(corpus, "dated.txt", "Tram network to grow", news_text(99, paragraphs=3, sentences=4))
-    new = read_file(path).articles[0]
+    new = versioned(read_file(path).articles[0], indexing_signature(settings))
     new_ids = expected_chunk_ids([new], embedder, settings)
     report = sync([corpus], store, embedder, settings)
 
@@ -174,7 +176,7 @@ def test_deleted_file_is_removed_with_its_chunks(tmp_path, store, embedder, sett
     assert "https://news.example.com/bridge" not in store.article_records()
     assert not [c for c in store.iter_chunks() if c.article_id in {"https://news.example.com/bridge", "https://news.example.com/wind"}]
     assert store.chunk_count() == report.chunks
-    assert stored_ids(store) == expected_chunk_ids(read_all(corpus).values(), embedder, settings)
+    assert stored_ids(store) == expected_chunk_ids(read_all(corpus, settings).values(), embedder, settings)
 
 
 def test_record_removed_from_a_jsonl_file_is_removed(tmp_path, store, embedder, settings):
@@ -324,7 +326,7 @@ def test_crash_then_normal_sync_equals_a_clean_build(tmp_path, embedder, setting
     corpus = build_corpus(tmp_path)
     store = ChunkStore(settings)
     sync([corpus], store, embedder, settings)
-    versions = {a.sha256: a for a in read_all(corpus).values()}
+    versions = {a.sha256: a for a in read_all(corpus, settings).values()}
     # Change two articles, add one and delete one, then crash half-way through writing them.
     write_txt_article(corpus, "dated.txt", "Tram network to grow", news_text(101, paragraphs=3, sentences=3))
     (corpus / "notes" / "plain.md").write_text("# Night flights banned\n\n" + short_text(102), encoding="utf-8")
@@ -339,7 +341,7 @@ def test_crash_then_normal_sync_equals_a_clean_build(tmp_path, embedder, setting
     # (old or new, every chunk of it), and nothing of articles that were never committed.
     reopened = ChunkStore(settings)
     committed = reopened.committed_hashes()
-    versions.update({a.sha256: a for a in read_all(corpus).values()})
+    versions.update({a.sha256: a for a in read_all(corpus, settings).values()})
     visible: dict[str, set[str]] = {}
     for chunk in reopened.iter_chunks():
         if committed.get(chunk.article_id) == chunk.sha256:
@@ -376,7 +378,7 @@ def test_crash_during_the_first_build_is_repaired(tmp_path, embedder, settings, 
     assert store.committed_hashes() == {}
     report = sync([corpus], ChunkStore(settings), embedder, settings)
     assert report.repaired == CORPUS_ARTICLES and report.added == CORPUS_ARTICLES
-    assert stored_ids(store) == expected_chunk_ids(read_all(corpus).values(), embedder, settings)
+    assert stored_ids(store) == expected_chunk_ids(read_all(corpus, settings).values(), embedder, settings)
 
 
 # ---- a real kill -9 at random moments (slow: each run loads the model in a new process) ----------
@@ -462,3 +464,23 @@ def test_kill_9_at_random_moments_then_a_normal_sync_repairs(tmp_path, embedder,
     assert store.chunk_count() == clean.chunk_count()
     hits = store.query(embedder.embed_query(news_text(302, paragraphs=1, sentences=1)), 5)
     assert hits, "the index still answers queries after the kills"
+
+
+def test_changing_the_chunk_budget_re_indexes_everything_cleanly(tmp_path, store, embedder, settings):
+    corpus = build_corpus(tmp_path)
+    sync([corpus], store, embedder, settings)
+    wider = replace(settings, chunk_tokens=96)
+    report = sync([corpus], store, embedder, wider)
+    assert (report.added, report.updated, report.unchanged) == (0, CORPUS_ARTICLES, 0)
+    assert stored_ids(store) == expected_chunk_ids(read_all(corpus, wider).values(), embedder, wider)
+    assert sync([corpus], store, embedder, wider).embedded_chunks == 0
+
+
+def test_a_missing_root_removes_nothing(tmp_path, store, embedder, settings):
+    corpus = build_corpus(tmp_path)
+    sync([corpus], store, embedder, settings)
+    moved = corpus.rename(tmp_path / "unmounted")
+    report = sync([corpus], store, embedder, settings)
+    assert report.removed == 0 and len(store.committed_hashes()) == CORPUS_ARTICLES
+    assert [e.reason for e in report.failed] == ["no such file or folder"]
+    assert moved.exists()
