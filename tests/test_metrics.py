@@ -79,7 +79,7 @@ def test_refusal_precision_and_recall():
     precision, recall = refusal_scores(refused, unanswerable)
     assert precision == pytest.approx(2 / 3) and recall == pytest.approx(2 / 3)
     assert refusal_scores([False, False], [True, False]) == (None, 0.0)
-    assert refusal_scores([True, False], [False, False]) == (0.0, None)
+    assert refusal_scores([True, False], [False, False]) == (None, None)  # nothing to refuse
 
 
 def test_percentiles():

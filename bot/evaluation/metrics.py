@@ -88,11 +88,14 @@ def mean_reciprocal_rank(ranks: Sequence[int | None], cutoff: int = MRR_CUTOFF) 
 def refusal_scores(refused: Sequence[bool], unanswerable: Sequence[bool]) -> tuple[float | None, float | None]:
     """(precision, recall) of refusing, with the unanswerable questions as positives.
 
-    Precision is None when nothing was refused, recall None when every question is answerable.
+    Both are None when every question is answerable (then see the share of answerable questions
+    refused); precision is None when nothing was refused.
     """
     hits = sum(r and u for r, u in zip(refused, unanswerable))
     n_refused, n_unanswerable = sum(refused), sum(unanswerable)
-    return (hits / n_refused if n_refused else None, hits / n_unanswerable if n_unanswerable else None)
+    if not n_unanswerable:
+        return None, None
+    return (hits / n_refused if n_refused else None, hits / n_unanswerable)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -124,6 +127,7 @@ class QuestionResult:
     verbatim: int = 0  # citations whose quote equals the article text at its offsets
     answer_scored: bool = True
     retrieval_scored: bool = True
+    confidence: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

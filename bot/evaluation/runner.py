@@ -183,6 +183,7 @@ def _result(q: EvalQuestion, answer: SystemAnswer, retrieved: list[str], article
         verbatim=verbatim,
         answer_scored=q.score_answer,
         retrieval_scored=q.retrieval_scored,
+        confidence=answer.confidence,
     )
 
 

@@ -31,6 +31,7 @@ class SystemAnswer:
     answered: bool
     quotes: tuple[Quote, ...]  # every passage shown with the answer (also those shown with a refusal)
     seconds: float
+    confidence: float | None = None  # the answerer's own score, when it has one (for tuning the refusal threshold)
 
 
 class System(Protocol):
@@ -59,7 +60,7 @@ class NewsbotSystem:
         seconds = time.perf_counter() - began
         quotes = tuple(_quote(c) for c in (*answer.citations, *answer.closest))
         text = strip_citation_marks(answer.text) if answer.answered else ""
-        return SystemAnswer(text, answer.answered, quotes, seconds)
+        return SystemAnswer(text, answer.answered, quotes, seconds, answer.confidence)
 
     def rank_articles(self, question: str, k: int = 10) -> list[str]:
         passages = self.bot.search.search(question, k=RANK_CHUNKS).passages

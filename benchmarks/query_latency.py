@@ -1,0 +1,305 @@
+#!/usr/bin/env python
+"""Query latency: warm p50/p95 of `NewsBot.ask` (hybrid retrieval + the offline answerer) at growing
+index sizes, and the cold `newsbot ask` wall time beside the bare import time of its dependencies.
+
+    python benchmarks/query_latency.py                          # 1k, 10k and 100k chunks
+    python benchmarks/query_latency.py --sizes 1000,10000 --json
+    python benchmarks/query_latency.py --no-warm                # only the cold start and imports
+
+The synthetic corpus is built so that 100k chunks do not take an hour of embedding on 2 cores:
+a few thousand distinct news-like paragraphs are embedded for real; every stored chunk is one of
+them with its numbers and names varied, and its vector is the paragraph's vector plus a small
+random perturbation (renormalised; cosine ~0.96 to the original). The chunks are written straight
+into the store (`ChunkStore.write_articles`), ten per article, with exact offsets and sentences.
+The questions go through the real chain (embedded by the same query path a synced index uses), so
+the retrieval and answer work is what a user's question costs; only the corpus is synthetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Sequence
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from bot.chain import NewsBot  # noqa: E402
+from bot.settings import BotSettings  # noqa: E402
+from indexing.article import Article  # noqa: E402
+from indexing.chunking import Chunk  # noqa: E402
+from indexing.index import NewsIndex  # noqa: E402
+from indexing.sentences import split_sentences  # noqa: E402
+from indexing.settings import SettingsSource  # noqa: E402
+from indexing.store import PreparedArticle  # noqa: E402
+
+CHUNKS_PER_ARTICLE = 10
+NOISE = 0.012  # per dimension: |noise| ~0.24 on a unit vector, cosine ~0.97 before renormalising
+HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "chromadb", "spacy", "bm25s", "langchain_core", "bot.cli")
+COLD_QUESTION = "Who led the US delegation?"
+
+_NAMES = ["Alma Ruiz", "Tobias Weller", "Nadia Farouk", "Kenji Sato", "Ruth Okonjo", "Pavel Dvorak", "Ines Moreau",
+          "Sam Whitfield", "Leila Haddad", "Jonas Berg", "Chiara Conti", "Victor Mensah"]
+_PLACES = ["Valparaiso", "Gdansk", "Mombasa", "Halifax", "Bergen", "Cebu", "Tartu", "Mendoza", "Aarhus", "Darwin"]
+_BODIES = ["the regional council", "the port authority", "the water board", "the nurses' union", "the rail operator",
+           "the school board", "the fisheries agency", "the housing ministry", "the audit office", "the city assembly"]
+_ISSUES = ["a new desalination plant", "the night train to the capital", "cuts to rural bus routes", "a bridge toll",
+           "the expansion of the container terminal", "a four-day school week", "a cap on holiday rentals",
+           "the sale of the old shipyard", "a ban on bottom trawling", "a rent freeze"]
+_TEMPLATES = [
+    "{name} of {body} said on {day} that {issue} in {place} would go ahead.",
+    "About {n} people marched through {place} to protest against {issue}.",
+    "The project is expected to cost {n} million euros and to take {k} years.",
+    "{body_cap} approved {issue} by {n} votes to {k} after a debate that lasted {k} hours.",
+    "Critics, led by {name}, called {issue} \"a costly mistake\" for {place}.",
+    "A final decision on {issue} is expected in {month}, officials in {place} said.",
+    "Since {year}, {body} has spent more than {n} million euros on {issue}.",
+    "Residents of {place} first raised concerns about {issue} {k} years ago.",
+]
+_QUESTIONS = [
+    "How many people protested against {issue} in {place}?",
+    "Who criticised {issue}?",
+    "When is a decision on {issue} expected?",
+    "How much will {issue} cost?",
+    "Where did residents raise concerns about {issue}?",
+    "What did {body} decide about {issue}?",
+]
+_MONTHS = ["January", "March", "May", "July", "September", "November"]
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
+def _fill(template: str, rng: random.Random) -> str:
+    body = rng.choice(_BODIES)
+    return template.format(
+        name=rng.choice(_NAMES), place=rng.choice(_PLACES), body=body, body_cap=body[0].upper() + body[1:],
+        issue=rng.choice(_ISSUES), n=rng.randint(12, 990), k=rng.randint(2, 19), month=rng.choice(_MONTHS),
+        day=rng.choice(_DAYS), year=rng.randint(1995, 2021),
+    )
+
+
+def base_paragraphs(count: int, rng: random.Random) -> list[str]:
+    """Distinct news-like paragraphs of 3 to 5 sentences (these are embedded for real)."""
+    return [" ".join(_fill(t, rng) for t in rng.sample(_TEMPLATES, rng.randint(3, 5))) for _ in range(count)]
+
+
+def vary(text: str, rng: random.Random) -> str:
+    """The same paragraph with other numbers and another name: a different text, nearly the same meaning."""
+    text = re.sub(r"\d+", lambda m: str(rng.randint(2, 990)), text)
+    old, new = rng.sample(_NAMES, 2)
+    return text.replace(old, new)
+
+
+def perturb(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    noisy = vectors + rng.normal(0.0, NOISE, size=vectors.shape).astype(np.float32)
+    return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+
+
+def synthetic_article(number: int, texts: list[str], origin: str, published: date) -> tuple[Article, list[Chunk]]:
+    """An article whose text is the paragraphs joined; one chunk per paragraph with exact offsets."""
+    body = "\n\n".join(texts)
+    article = Article.create(
+        id=f"{origin}#{number}", title=f"Regional news {number}", published=published, url=None, origin=origin, text=body
+    )
+    chunks, cursor = [], 0
+    for ordinal, text in enumerate(texts):
+        start, end = cursor, cursor + len(text)
+        chunks.append(Chunk(ordinal, start, end, text, tuple(split_sentences(body, start, end))))
+        cursor = end + 2
+    return article, chunks
+
+
+class SyntheticCorpus:
+    """Grows one store to each requested size, reusing a few thousand real embeddings."""
+
+    def __init__(self, index: NewsIndex, distinct: int, seed: int = 7):
+        self.index = index
+        self.rng = random.Random(seed)
+        self.np_rng = np.random.default_rng(seed)
+        self.paragraphs = base_paragraphs(distinct, self.rng)
+        began = time.perf_counter()
+        self.vectors = index.embedder.embed_documents(self.paragraphs)
+        self.embed_seconds = time.perf_counter() - began
+        index.ensure_query_export()  # as a real sync does: questions then take the fast (ONNX) query path
+        self.articles = 0
+        self.origin = str(index.settings.data_dir / "synthetic-corpus.jsonl")
+
+    @property
+    def chunks(self) -> int:
+        return self.articles * CHUNKS_PER_ARTICLE
+
+    def grow_to(self, chunks: int, batch_articles: int = 100) -> float:
+        began = time.perf_counter()
+        while self.chunks < chunks:
+            batch = []
+            for _ in range(min(batch_articles, -(-(chunks - self.chunks) // CHUNKS_PER_ARTICLE))):
+                picks = [self.rng.randrange(len(self.paragraphs)) for _ in range(CHUNKS_PER_ARTICLE)]
+                texts = [vary(self.paragraphs[p], self.rng) for p in picks]
+                published = date(2022, 1, 1) + timedelta(days=self.rng.randrange(365))
+                article, article_chunks = synthetic_article(self.articles, texts, self.origin, published)
+                batch.append(PreparedArticle(article, article_chunks, perturb(self.vectors[picks], self.np_rng)))
+                self.articles += 1
+            self.index.store.write_articles(batch)
+        return time.perf_counter() - began
+
+    def questions(self, count: int) -> list[str]:
+        rng = random.Random(11)
+        return [_fill(rng.choice(_QUESTIONS), rng) for _ in range(count)]
+
+
+def percentiles(seconds: Sequence[float]) -> dict[str, float]:
+    ms = np.asarray(seconds) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1)}
+
+
+def measure_warm(bot: NewsBot, questions: Sequence[str], warmup: int = 3) -> dict[str, Any]:
+    """Warm `ask` (and, apart, the retrieval step alone) over the questions."""
+    for q in questions[:warmup]:
+        bot.ask(q)
+    asks, searches = [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        bot.ask(q)
+        asks.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        bot.search.search(q, k=8)
+        searches.append(time.perf_counter() - t0)
+    retrieval = percentiles(searches)
+    return {**percentiles(asks), "retrieval_p50_ms": retrieval["p50_ms"], "retrieval_p95_ms": retrieval["p95_ms"], "queries": len(questions)}
+
+
+def isolated_settings(data_dir: Path) -> BotSettings:
+    return BotSettings.from_env(SettingsSource(env={"NEWSBOT_DATA_DIR": str(data_dir), "NEWSBOT_CONFIG": str(data_dir / "none.toml")}))
+
+
+def warm_benchmark(sizes: Sequence[int], distinct: int, queries: int, data_dir: Path, log) -> dict[str, Any]:
+    settings = isolated_settings(data_dir)
+    index = NewsIndex(settings.index)
+    log(f"embedding {distinct} distinct paragraphs for real ...")
+    corpus = SyntheticCorpus(index, min(distinct, max(sizes)))
+    log(f"  {corpus.embed_seconds:.0f} s")
+    bot = NewsBot(settings, index)
+    questions = corpus.questions(queries)
+    rows = []
+    for size in sorted(sizes):
+        log(f"writing the store up to {size:,} chunks ...")
+        write_seconds = corpus.grow_to(size)
+        t0 = time.perf_counter()
+        index.keywords.current()
+        keyword_seconds = time.perf_counter() - t0
+        row = {"chunks": index.store.chunk_count(), "articles": corpus.articles, "write_s": round(write_seconds, 1),
+               "keyword_build_s": round(keyword_seconds, 1), **measure_warm(bot, questions)}
+        log(f"  {row}")
+        rows.append(row)
+    return {"distinct_embedded": len(corpus.paragraphs), "embed_s": round(corpus.embed_seconds, 1), "noise": NOISE, "sizes": rows}
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "CHROMA_", "SLACK_"))}
+    return {**env, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TOKENIZERS_PARALLELISM": "false", **extra}
+
+
+def _wall(args: list[str], env: dict[str, str], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(args, env=env, capture_output=True, check=True, timeout=300)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def cold_benchmark(repeat: int, data_dir: Path, log) -> dict[str, Any]:
+    """Wall time of a cold `newsbot ask` (seeds indexed beforehand) and of bare imports, medians."""
+    NewsIndex(isolated_settings(data_dir).index).sync()
+    env = _clean_env(NEWSBOT_DATA_DIR=str(data_dir), NEWSBOT_CONFIG=str(data_dir / "none.toml"))
+    newsbot = shutil.which("newsbot")
+    command = [newsbot] if newsbot else [sys.executable, "-m", "bot.cli"]
+    log(f"cold `newsbot ask` x{repeat} ...")
+    ask = _wall([*command, "ask", COLD_QUESTION, "--json"], env, repeat)
+    python = statistics.median(_wall([sys.executable, "-c", "pass"], env, repeat))
+    imports = {}
+    for module in HEAVY_MODULES:
+        log(f"import {module} x{repeat} ...")
+        imports[module] = round(statistics.median(_wall([sys.executable, "-c", f"import {module}"], env, repeat)) - python, 2)
+    return {"repeat": repeat, "newsbot_ask_s": round(statistics.median(ask), 2), "newsbot_ask_min_s": round(min(ask), 2),
+            "python_startup_s": round(python, 3), "imports_s": imports}
+
+
+def render(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    warm = result.get("warm")
+    if warm:
+        table = Table(title="warm `ask` latency in ms (retrieval + offline answer), synthetic corpus")
+        for column in ("chunks", "articles", "ask p50", "ask p95", "search p50", "search p95", "write s", "BM25 s"):
+            table.add_column(column, justify="right")
+        for row in warm["sizes"]:
+            table.add_row(f"{row['chunks']:,}", f"{row['articles']:,}", f"{row['p50_ms']:.1f}", f"{row['p95_ms']:.1f}",
+                          f"{row['retrieval_p50_ms']:.1f}", f"{row['retrieval_p95_ms']:.1f}", f"{row['write_s']:.0f}",
+                          f"{row['keyword_build_s']:.1f}")
+        console.print(table)
+        console.print(f"[dim]{warm['distinct_embedded']:,} distinct paragraphs embedded for real ({warm['embed_s']:.0f} s); every "
+                      f"stored chunk reuses one with varied numbers/names and a perturbed vector (noise {warm['noise']}/dim).[/]")
+    cold = result.get("cold")
+    if cold:
+        table = Table(title=f"cold start (median of {cold['repeat']}, seconds)")
+        table.add_column("what")
+        table.add_column("s", justify="right")
+        table.add_row("`newsbot ask` wall time", f"{cold['newsbot_ask_s']:.2f}")
+        table.add_row("python startup", f"{cold['python_startup_s']:.2f}")
+        for module, seconds in cold["imports_s"].items():
+            table.add_row(f"import {module}", f"{seconds:.2f}")
+        console.print(table)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="chunk counts, comma-separated (default 1000,10000,100000)")
+    parser.add_argument("--distinct", type=int, default=3000, help="paragraphs embedded for real (default 3000)")
+    parser.add_argument("--queries", type=int, default=60, help="timed questions per size (default 60)")
+    parser.add_argument("--repeat", type=int, default=3, help="cold runs per measurement (default 3)")
+    parser.add_argument("--no-warm", action="store_true", help="skip the warm benchmark")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold start and import timings")
+    parser.add_argument("--data-dir", help="where to build the indexes (default: a temporary folder, deleted afterwards)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    root = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="newsbot-latency-"))
+    result: dict[str, Any] = {"benchmark": "query_latency", "cpus": os.cpu_count()}
+    try:
+        if not args.no_warm:
+            result["warm"] = warm_benchmark(sizes, args.distinct, args.queries, root / "synthetic", log)
+        if not args.no_cold:
+            result["cold"] = cold_benchmark(args.repeat, root / "seeds", log)
+    finally:
+        if not args.data_dir:
+            shutil.rmtree(root, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        render(result)
+    return result
+
+
+if __name__ == "__main__":
+    main()

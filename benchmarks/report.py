@@ -1,0 +1,304 @@
+#!/usr/bin/env python
+"""The benchmark report: `newsbot eval --baseline` on every shared set, indexing throughput and
+query latency, written to docs/benchmarks.md with PNG charts beside it.
+
+    python benchmarks/report.py                              # everything (takes a while)
+    python benchmarks/report.py --limit 20 --sizes 1000,10000 --throughput-articles 50
+    python benchmarks/report.py --results /tmp/newsbot-bench  # also keep the per-question JSON reports
+
+The per-question reports quote the evaluation data, so they are never written into the project
+(only with --results, to a folder of your choice). The markdown holds aggregate figures only.
+Sets missing from the eval dir (../shared/eval or NEWSBOT_EVAL_DIR) are skipped with a note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bot.evaluation.datasets import SHARED_SETS, load_dataset  # noqa: E402
+from bot.evaluation.render import METRICS, RichEvalProgress, format_value, metric_rows  # noqa: E402
+from bot.evaluation.runner import EvalReport, run_eval  # noqa: E402
+from bot.settings import BotSettings  # noqa: E402
+
+DOCS = REPO / "docs"
+QUALITY_PNG, LATENCY_PNG = "benchmarks_quality.png", "benchmarks_latency.png"
+CHART_METRICS = ("recall@5", "mrr", "exact_match", "f1", "containment", "refusal_precision", "refusal_recall", "verbatim_citations")
+HEADLINE = ("recall@5", "mrr", "exact_match", "f1", "containment", "refusal_precision", "refusal_recall", "latency_p50_ms")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    def first(path: str, key: str) -> str:
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return ""
+
+    mem_kb = first("/proc/meminfo", "MemTotal").split()[0] if first("/proc/meminfo", "MemTotal") else ""
+    git = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    commit = git("rev-parse", "--short", "HEAD")
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " with uncommitted changes"
+    return {
+        "cpu": first("/proc/cpuinfo", "model name") or platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "ram_gb": round(int(mem_kb) / 1024**2, 1) if mem_kb else None,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+    }
+
+
+def run_script(name: str, args: list[str]) -> dict[str, Any] | None:
+    """A sibling benchmark script with --json, in its own process; None when it is absent or fails."""
+    script = REPO / "benchmarks" / name
+    if not script.is_file():
+        log(f"{name} not found: skipped")
+        return None
+    log(f"running {name} {' '.join(args)} ...")
+    done = subprocess.run([sys.executable, str(script), *args, "--json"], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.strip().startswith("{")]
+    if done.returncode != 0 or not lines:
+        log(f"{name} failed (exit {done.returncode}): skipped")
+        return None
+    return json.loads(lines[-1])
+
+
+def run_evals(settings: BotSettings, limit: int | None, results: Path | None) -> list[EvalReport]:
+    reports = []
+    for name in SHARED_SETS:
+        path = settings.eval_dir / name
+        if not path.exists():
+            log(f"{name}: not in {settings.eval_dir}: skipped")
+            continue
+        log(f"== eval {name} (with the baseline)")
+        report = run_eval(load_dataset(path, default_corpus=settings.index.seeds_dir), settings, True, limit, RichEvalProgress())
+        reports.append(report)
+        if results is not None:
+            results.mkdir(parents=True, exist_ok=True)
+            (results / f"eval-{report.dataset}.json").write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    return reports
+
+
+# ---- charts ---------------------------------------------------------------------------------------
+
+def quality_chart(reports: list[EvalReport], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    labels = {key: label for key, label, _ in METRICS}
+    fig, axes = plt.subplots(len(reports), 1, figsize=(10, 3.2 * len(reports)), squeeze=False)
+    for ax, report in zip(axes[:, 0], reports):
+        x = np.arange(len(CHART_METRICS))
+        for offset, system in zip((-0.2, 0.2), report.systems):
+            values = [system.summary.get(key) for key in CHART_METRICS]
+            bars = ax.bar(x + offset, [v or 0.0 for v in values], 0.4, label=system.name)
+            for bar, value in zip(bars, values):
+                ax.annotate("n/a" if value is None else f"{value:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                            ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(x, [labels[k].replace("retrieval ", "").replace("answer ", "") for k in CHART_METRICS], fontsize=8)
+        ax.set_ylim(0, 1.3)
+        ax.set_title(f"{report.dataset}: newsbot vs LangChain naive RAG", fontsize=10)
+        ax.legend(fontsize=8, loc="upper right", ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def latency_chart(latency: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = latency["warm"]["sizes"]
+    chunks = [r["chunks"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, label, style in (("p50_ms", "ask p50", "o-"), ("p95_ms", "ask p95", "o--"),
+                              ("retrieval_p50_ms", "retrieval p50", "s-"), ("retrieval_p95_ms", "retrieval p95", "s--")):
+        ax.plot(chunks, [r[key] for r in rows], style, label=label)
+    ax.axhline(50, color="grey", lw=0.8, ls=":", label="target p50 50 ms")
+    ax.axhline(100, color="grey", lw=0.8, ls="-.", label="target p95 100 ms")
+    ax.set_xscale("log")
+    ax.set_xticks(chunks, [f"{c / 1000:g}k" for c in chunks])
+    ax.minorticks_off()
+    ax.set_xlabel("chunks in the index")
+    ax.set_ylabel("ms (warm)")
+    ax.set_title("newsbot ask latency vs corpus size (2-core machine)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---- markdown -------------------------------------------------------------------------------------
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
+
+
+def headline_table(reports: list[EvalReport]) -> str:
+    kinds = {key: kind for key, _, kind in METRICS}
+    labels = {key: label for key, label, _ in METRICS}
+    header = ["set", *[labels[k].replace("retrieval ", "").replace("answer ", "") for k in HEADLINE]]
+    rows = []
+    for report in reports:
+        summaries = {s.name: s.summary for s in report.systems}
+        cells = [" / ".join(format_value(summaries[n].get(k), kinds[k]) for n in ("newsbot", "baseline") if n in summaries) for k in HEADLINE]
+        rows.append([report.dataset, *cells])
+    return _table(header, rows)
+
+
+def eval_section(report: EvalReport) -> str:
+    systems = report.systems
+    header = ["metric", *[f"{s.name} ({s.chunks:,} chunks, indexed in {s.index_seconds:.0f} s)" for s in systems]]
+    n = {s.name: s.summary for s in systems}["newsbot"]
+    intro = (f"{report.articles} articles; {n['questions']} questions ({n['answer_questions']} scored for answers, "
+             f"{n['unanswerable']} of them unanswerable; {n['retrieval_questions']} with a gold article); answerer: {report.answerer}.")
+    notes = "".join(f"\n\n_Note: {note.split(':')[0]}._" for note in report.notes)
+    rows = [[label, *values] for label, values in metric_rows(report)]
+    return f"### {report.dataset}\n\n{intro}{notes}\n\n{_table(header, rows)}\n"
+
+
+def latency_section(latency: dict[str, Any]) -> str:
+    parts = []
+    warm = latency.get("warm")
+    if warm:
+        rows = [[f"{r['chunks']:,}", f"{r['articles']:,}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}",
+                 f"{r['retrieval_p50_ms']:.0f}", f"{r['retrieval_p95_ms']:.0f}", f"{r['keyword_build_s']:.1f}"] for r in warm["sizes"]]
+        parts.append(_table(["chunks", "articles", "ask p50 ms", "ask p95 ms", "retrieval p50 ms", "retrieval p95 ms", "BM25 build s"], rows))
+        parts.append(
+            f"Synthetic corpus: {warm['distinct_embedded']:,} distinct news-like paragraphs embedded for real "
+            f"({warm['embed_s']:.0f} s); every stored chunk is one of them with varied numbers and names and its vector "
+            f"perturbed (N(0, {warm['noise']}) per dimension, renormalised). {warm['sizes'][0]['queries']} questions per size, "
+            f"after 3 warm-up questions; \"retrieval\" is the hybrid search alone, \"ask\" adds the offline answerer "
+            f"(sentence scoring with the embedding model, spaCy NER)."
+        )
+        parts.append(f"![latency vs corpus size]({LATENCY_PNG})")
+    cold = latency.get("cold")
+    if cold:
+        rows = [["`newsbot ask` (seed index, JSON out)", f"{cold['newsbot_ask_s']:.1f}"], ["python startup", f"{cold['python_startup_s']:.2f}"]]
+        rows += [[f"`import {m}`", f"{s:.1f}"] for m, s in cold["imports_s"].items()]
+        parts.append(f"Cold start, wall time in seconds (median of {cold['repeat']} runs; imports net of python startup):\n\n"
+                     + _table(["what", "s"], rows))
+    return "\n\n".join(parts)
+
+
+def throughput_section(result: dict[str, Any]) -> str:
+    rows = []
+    for key, value in result.items():
+        if isinstance(value, dict):
+            rows += [[f"{key}.{k}", _fmt(v)] for k, v in value.items() if not isinstance(v, (dict, list))]
+        elif not isinstance(value, list):
+            rows.append([key, _fmt(value)])
+    return "Output of `benchmarks/index_throughput.py` (generated articles):\n\n" + _table(["figure", "value"], rows)
+
+
+def _options(args: argparse.Namespace) -> str:
+    """The options that shaped the figures (never paths: they would name this machine's folders)."""
+    shown = [("--limit", args.limit), ("--sizes", args.sizes), ("--distinct", args.distinct),
+             ("--throughput-articles", args.throughput_articles)]
+    return "".join(f" {flag} {value}" for flag, value in shown if value is not None)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+
+def write_markdown(path: Path, info: dict[str, Any], reports: list[EvalReport], latency: dict | None,
+                   throughput: dict | None, settings: BotSettings, args: argparse.Namespace) -> None:
+    s = settings
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {info['date']} on {info['cores']} cores ({info['cpu']}), {info['ram_gb']} GB RAM, {info['os']}, "
+        f"Python {info['python']}, commit `{info['commit']}`. Written by `python benchmarks/report.py{_options(args)}`; "
+        "other work shared the machine, so treat times as rough.",
+        "",
+        "## Answer quality: newsbot vs a naive LangChain RAG",
+        "",
+        "`newsbot eval DATASET --baseline` on the evaluation sets kept beside the project (`../shared/eval`, not part of it). "
+        "The baseline is LangChain's textbook pipeline on the same articles: `RecursiveCharacterTextSplitter(1000, 200)`, "
+        "the same all-MiniLM-L6-v2 weights through LangChain's `Embeddings` interface, `langchain_chroma.Chroma` dense top-4, "
+        "and as the answer the top chunk's sentence most similar to the question. It never refuses. "
+        f"newsbot ran with its defaults (top_k {s.top_k}, {s.candidates} candidates per retriever, refusal threshold "
+        f"{s.min_confidence}, {s.index.chunk_tokens}-token chunks, {s.index.threads} thread).",
+        "",
+        "Retrieval is scored by gold article id (recall@k and MRR@10 over distinct articles); answers with SQuAD "
+        "normalisation (EM and F1, max over accepted answers, a refusal counting as the empty answer); \"contained\": "
+        "an accepted answer appears in the answer text; refusal precision/recall treat the unanswerable questions "
+        "as positives (\"—\" where a set has none, or a system never refuses). RealTimeQA: answers scored without "
+        "the choice-dependent questions, retrieval on the questions that have a gold article.",
+        "",
+        "Headline (newsbot / baseline):",
+        "",
+        headline_table(reports) if reports else "_No evaluation set found: nothing measured._",
+        "",
+        f"![quality per metric]({QUALITY_PNG})" if reports else "",
+        "",
+        *[eval_section(r) for r in reports],
+        "## Query latency",
+        "",
+        latency_section(latency) if latency else "_Not measured (benchmarks/query_latency.py did not run)._",
+        "",
+        "## Indexing throughput",
+        "",
+        throughput_section(throughput) if throughput else "_Not measured (benchmarks/index_throughput.py absent or failed)._",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, help="ask only the first N questions of each set")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="chunk counts for query_latency.py")
+    parser.add_argument("--distinct", type=int, default=2000, help="paragraphs query_latency.py embeds for real")
+    parser.add_argument("--throughput-articles", type=int, default=200, help="articles for index_throughput.py")
+    parser.add_argument("--skip-eval", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--results", type=Path, help="also write each set's full JSON report here (never inside the project)")
+    parser.add_argument("--docs", type=Path, default=DOCS, help="where benchmarks.md and the charts go (default docs/)")
+    args = parser.parse_args(argv)
+    settings = BotSettings.from_env()
+    info = machine()
+    reports = [] if args.skip_eval else run_evals(settings, args.limit, args.results)
+    throughput = None if args.skip_throughput else run_script("index_throughput.py", ["--articles", str(args.throughput_articles)])
+    latency = None if args.skip_latency else run_script("query_latency.py", ["--sizes", args.sizes, "--distinct", str(args.distinct)])
+    args.docs.mkdir(parents=True, exist_ok=True)
+    if reports:
+        quality_chart(reports, args.docs / QUALITY_PNG)
+    if latency and latency.get("warm"):
+        latency_chart(latency, args.docs / LATENCY_PNG)
+    write_markdown(args.docs / "benchmarks.md", info, reports, latency, throughput, settings, args)
+    log(f"wrote {args.docs / 'benchmarks.md'}")
+
+
+if __name__ == "__main__":
+    main()
