@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from indexing.errors import ConfigError
+from indexing.errors import ConfigError, NewsbotError
 from indexing.indexer import SyncReport
 from indexing.sources import SUPPORTED_SUFFIXES
 
@@ -98,7 +98,7 @@ def default_watch_paths(index: "NewsIndex", settings: WatchSettings) -> list[Pat
 
 
 class Watcher:
-    """Runs in two daemon threads (files, feeds); `start()` returns at once, `stop()` joins them."""
+    """Daemon threads (file events, syncs, feed polls); `start()` returns at once, `stop()` joins them."""
 
     def __init__(
         self,
@@ -224,12 +224,13 @@ class Watcher:
     # ---- thread 2: syncs --------------------------------------------------------------------------
     def _run(self) -> None:
         self._watching.wait()
+        retry_at, retry_paths, failures = None, set(), 0
         if self.error is None and not self._stop.is_set():
-            self._sync("start", self.roots)
+            if self._sync("start", self.roots).report is None:
+                retry_at, retry_paths, failures = time.monotonic() + _RETRY_SECONDS[0], set(self.roots), 1
         self._ready.set()
         with self._cond:
             self._cond.notify_all()
-        retry_at, retry_paths, failures = None, set(), 0
         while not self._stop.is_set():
             batch = self._gather(None if retry_at is None else max(0.0, retry_at - time.monotonic()))
             if batch is None:
@@ -322,6 +323,8 @@ class Watcher:
                         for problem in feed.failed:
                             log.warning("  feed item %s skipped: %s", problem.url, problem.reason)
                     self._after_poll(report)
+            except NewsbotError as exc:  # e.g. an unreadable registry: say it in one line, try again later
+                log.error("feed poll failed: %s", exc)
             except Exception:
                 log.exception("feed poll failed")
             self._stop.wait(interval)

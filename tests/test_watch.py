@@ -180,6 +180,31 @@ def test_broken_files_are_reported_and_the_watcher_carries_on(news_index, tmp_pa
     assert any("bad.json" in line and "invalid JSON" in line for line in lines)
 
 
+def test_a_failed_sync_is_retried(news_index, tmp_path, monkeypatch):
+    """A sync that raises (a Chroma server down, a full disk) is logged and retried; watching goes on."""
+    from indexing.errors import StoreError
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    real_sync, calls = news_index.sync, []
+
+    def flaky_sync(paths=None, progress=None):
+        calls.append(paths)
+        if len(calls) == 2:
+            raise StoreError("cannot reach the Chroma server (test)")
+        return real_sync(paths, progress)
+
+    monkeypatch.setattr(news_index, "sync", flaky_sync)
+    with Watcher(news_index, [corpus], FAST) as watcher:
+        assert watcher.wait_ready(60)
+        (corpus / "late.txt").write_text("Late\n\nThe story of the pellucid ferry timetable.\n")
+        assert watcher.wait_for(lambda h: any(e.report and e.report.added for e in h), 30)
+        reasons = [(e.reason, e.report is not None) for e in watcher.history]
+    assert reasons == [("start", True), ("changes", False), ("retry", True)]
+    assert "Chroma server" in watcher.history[1].error
+    assert answerable(news_index, "pellucid") == {str(corpus / "late.txt")}
+
+
 def test_queries_during_syncs_never_fail_nor_mix_versions(news_index, tmp_path):
     """Readers query the dense store and the keyword index while syncs replace every article."""
     corpus = tmp_path / "corpus"
