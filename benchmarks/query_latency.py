@@ -10,7 +10,8 @@ The synthetic corpus is built so that 100k chunks do not take an hour of embeddi
 a few thousand distinct news-like paragraphs are embedded for real; every stored chunk is one of
 them with its numbers and names varied, and its vector is the paragraph's vector plus a small
 random perturbation (renormalised; cosine ~0.96 to the original). The chunks are written straight
-into the store (`ChunkStore.write_articles`), ten per article, with exact offsets and sentences.
+into the store (`ChunkStore.write_articles`), ten per article, with exact offsets and sentences,
+and with the per-sentence vectors the indexer stores for the answerer (perturbed the same way).
 The questions go through the real chain (embedded by the same query path a synced index uses), so
 the retrieval and answer work is what a user's question costs; only the corpus is synthetic.
 """
@@ -30,7 +31,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -132,7 +133,12 @@ class SyntheticCorpus:
         self.np_rng = np.random.default_rng(seed)
         self.paragraphs = base_paragraphs(distinct, self.rng)
         began = time.perf_counter()
-        self.vectors = index.embedder.embed_documents(self.paragraphs)
+        embed_with_spans = getattr(index.embedder, "embed_with_spans", None)
+        self.sentence_vectors: list[np.ndarray] | None = None
+        if embed_with_spans is None:
+            self.vectors = index.embedder.embed_documents(self.paragraphs)
+        else:  # as the indexer does: chunk vectors plus one vector per sentence, stored for the answerer
+            self.vectors, self.sentence_vectors = embed_with_spans(self.paragraphs, [split_sentences(p) for p in self.paragraphs])
         self.embed_seconds = time.perf_counter() - began
         index.ensure_query_export()  # as a real sync does: questions then take the fast (ONNX) query path
         self.articles = 0
@@ -151,10 +157,20 @@ class SyntheticCorpus:
                 texts = [vary(self.paragraphs[p], self.rng) for p in picks]
                 published = date(2022, 1, 1) + timedelta(days=self.rng.randrange(365))
                 article, article_chunks = synthetic_article(self.articles, texts, self.origin, published)
-                batch.append(PreparedArticle(article, article_chunks, perturb(self.vectors[picks], self.np_rng)))
+                vectors = perturb(self.vectors[picks], self.np_rng)
+                batch.append(PreparedArticle(article, article_chunks, vectors, sentence_vectors=self._sentence_vectors(picks, article_chunks)))
                 self.articles += 1
             self.index.store.write_articles(batch)
         return time.perf_counter() - began
+
+    def _sentence_vectors(self, picks: list[int], chunks: list[Chunk]) -> list[np.ndarray | None] | None:
+        """Each chunk's stored sentence vectors, perturbed like its chunk vector (None where the varied text split differently)."""
+        if self.sentence_vectors is None:
+            return None
+        return [
+            perturb(self.sentence_vectors[p], self.np_rng) if len(self.sentence_vectors[p]) == len(c.sentences) else None
+            for p, c in zip(picks, chunks)
+        ]
 
     def questions(self, count: int) -> list[str]:
         rng = random.Random(11)
@@ -186,7 +202,7 @@ def isolated_settings(data_dir: Path) -> BotSettings:
     return BotSettings.from_env(SettingsSource(env={"NEWSBOT_DATA_DIR": str(data_dir), "NEWSBOT_CONFIG": str(data_dir / "none.toml")}))
 
 
-def warm_benchmark(sizes: Sequence[int], distinct: int, queries: int, data_dir: Path, log) -> dict[str, Any]:
+def warm_benchmark(sizes: Sequence[int], distinct: int, queries: int, data_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
     settings = isolated_settings(data_dir)
     index = NewsIndex(settings.index)
     log(f"embedding {distinct} distinct paragraphs for real ...")
@@ -222,7 +238,7 @@ def _wall(args: list[str], env: dict[str, str], repeat: int) -> list[float]:
     return times
 
 
-def cold_benchmark(repeat: int, data_dir: Path, log) -> dict[str, Any]:
+def cold_benchmark(repeat: int, data_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
     """Wall time of a cold `newsbot ask` (seeds indexed beforehand) and of bare imports, medians."""
     NewsIndex(isolated_settings(data_dir).index).sync()
     env = _clean_env(NEWSBOT_DATA_DIR=str(data_dir), NEWSBOT_CONFIG=str(data_dir / "none.toml"))

@@ -57,8 +57,9 @@ def machine() -> dict[str, Any]:
     mem_kb = first("/proc/meminfo", "MemTotal").split()[0] if first("/proc/meminfo", "MemTotal") else ""
     git = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout.strip()  # noqa: E731
     commit = git("rev-parse", "--short", "HEAD")
-    if git("status", "--porcelain", "--untracked-files=no"):
-        commit += " with uncommitted changes"
+    dirty = git("diff", "--name-only", "HEAD", "--", "bot", "indexing").split()
+    if dirty:
+        commit += f" with uncommitted changes to {', '.join(dirty)}"
     return {
         "cpu": first("/proc/cpuinfo", "model name") or platform.processor() or platform.machine(),
         "cores": os.cpu_count(),

@@ -187,9 +187,21 @@ def _result(q: EvalQuestion, answer: SystemAnswer, retrieved: list[str], article
     )
 
 
+STUB_CHARS = 400  # a gold "article" shorter than this is a page stub, not the story
+
+
 def _gold_notes(questions: Sequence[EvalQuestion], articles: dict[str, Article]) -> list[str]:
-    missing = sorted({g for q in questions for g in q.gold_article_ids if g not in articles})
-    if not missing:
-        return []
-    shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
-    return [f"{len(missing)} gold article id(s) are not in the corpus (retrieval cannot find them): {shown}"]
+    notes = []
+    gold = {g for q in questions if q.retrieval_scored for g in q.gold_article_ids}
+    missing = sorted(g for g in gold if g not in articles)
+    if missing:
+        shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+        notes.append(f"{len(missing)} gold article id(s) are not in the corpus (retrieval cannot find them): {shown}")
+    stubs = {g for g in gold if g in articles and len(articles[g].text) < STUB_CHARS}
+    only_stubs = [q for q in questions if q.retrieval_scored and set(q.gold_article_ids) <= stubs]
+    if only_stubs:
+        notes.append(
+            f"{len(only_stubs)} retrieval question(s) have only gold articles under {STUB_CHARS} characters "
+            f"(page stubs, not the story), so recall@k is at most {1 - len(only_stubs) / sum(q.retrieval_scored for q in questions):.3f}"
+        )
+    return notes
