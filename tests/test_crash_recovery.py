@@ -10,10 +10,12 @@ committed, no duplicate chunk, no orphan chunk, and a keyword index over exactly
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -236,14 +238,18 @@ def test_plain_cli_index_killed_mid_build(corpora, tmp_path):
         [sys.executable, "-m", "bot.cli", "index", str(corpora["live"]), "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO,
     )
-    # Kill once the first chunks are in Chroma's files (the model has loaded and writes began).
+    # Kill once writes have begun: the first records are in Chroma's write-ahead log (read-only peek).
     deadline = time.monotonic() + 120
-    chroma = data / "chroma"
+    database = data / "chroma" / "chroma.sqlite3"
     while time.monotonic() < deadline and process.poll() is None:
-        segments = [p for p in chroma.glob("*") if p.is_dir()] if chroma.exists() else []
-        if segments:
-            break
-        time.sleep(0.05)
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=0.1)) as peek:
+                if peek.execute("SELECT count(*) FROM embeddings_queue").fetchone()[0] > 0:
+                    break
+        except sqlite3.Error:
+            pass  # not created yet, or busy
+        time.sleep(0.02)
+    assert process.poll() is None, "the index run ended before it could be killed"
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
     _recover_and_compare(corpora, data)
