@@ -314,17 +314,18 @@ class FeedPoller:
         result.failed.extend(skipped)
         if warning:
             result.warnings.append(ItemProblem(state.url, warning))
-        state.etag = response.headers.get("etag", "")
-        state.last_modified = response.headers.get("last-modified", "")
+        validators = (response.headers.get("etag", ""), response.headers.get("last-modified", ""))
 
         seen_urls, seen_hashes = set(data.items), data.hashes()
         fresh = [item for item in items if item.url not in seen_urls]
         result.duplicates += len(items) - len(fresh)
         with ThreadPoolExecutor(max_workers=_PAGE_WORKERS) as pool:
             outcomes = list(pool.map(self._extract, fresh))
+        retry_later = False
         for item, outcome in zip(fresh, outcomes):
             if isinstance(outcome, ArticleError):
                 result.failed.append(ItemProblem(item.url, outcome.reason))
+                retry_later = True
                 continue
             if outcome.sha256 in seen_hashes:
                 result.duplicates += 1
@@ -333,6 +334,7 @@ class FeedPoller:
                 path = save_article(self.feeds_dir, outcome, state.url)
             except OSError as exc:
                 result.failed.append(ItemProblem(item.url, f"cannot save to {self.feeds_dir} ({exc.strerror or exc})"))
+                retry_later = True
                 continue
             seen_hashes.add(outcome.sha256)
             result.saved.append(path)
@@ -346,6 +348,11 @@ class FeedPoller:
                 saved_at=now_iso(),
                 extracted_from=outcome.extracted_from,
             )
+        # An item whose page failed (and had no summary) is retried next poll: keep the old validators
+        # so that poll gets the whole feed again instead of a 304. Items the feed itself breaks (no
+        # link) would fail the same way every time, so they do not hold the validators back.
+        if not retry_later:
+            state.etag, state.last_modified = validators
         return result
 
     def _extract(self, item: FeedItem) -> SavedArticle | ArticleError:
