@@ -89,7 +89,7 @@ class HybridSearch:
             if committed.get(chunk.article_id) == chunk.sha256
         ][: self.candidates]
         keyword_hits = [
-            h for h in self.index.keywords.current(generation).search(query, self.candidates * 2)
+            h for h in self.index.keywords.current(generation, wait=False).search(query, self.candidates * 2)
             if committed.get(h.article_id) == h.sha256
         ][: self.candidates]
 

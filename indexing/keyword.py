@@ -122,26 +122,47 @@ class KeywordIndex:
 
 
 class KeywordCache:
-    """The current keyword index for one store: loaded from disk, rebuilt when Chroma's generation moves."""
+    """The current keyword index for one store: loaded from disk, rebuilt when Chroma's generation moves.
+
+    `current(wait=False)` is what a query uses: when the index is behind Chroma it starts one rebuild
+    in the background and answers from the previous index meanwhile, so a query never waits seconds
+    for a rebuild after another process's sync. That previous index can only miss new chunks (dense
+    retrieval still finds them) or return replaced ones, which the committed-hash filter drops.
+    """
 
     def __init__(self, store: ChunkStore, folder: Path | None):
         self.store = store
         self.folder = folder
         self._index: KeywordIndex | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _index and _rebuilding
+        self._build_lock = threading.Lock()  # one build at a time
+        self._rebuilding: threading.Thread | None = None
 
-    def current(self, generation: int | None = None) -> KeywordIndex:
+    def current(self, generation: int | None = None, wait: bool = True) -> KeywordIndex:
         generation = self.store.generation() if generation is None else generation
         with self._lock:
-            if self._index is not None and self._index.generation == generation:
-                return self._index
             if self._index is None and self.folder is not None:
-                loaded = KeywordIndex.load(self.folder)
-                if loaded is not None and loaded.generation == generation:
-                    self._index = loaded
-                    return loaded
-            self._index = KeywordIndex.build(self.store, generation)
-            if self.folder is not None:
-                self._index.save(self.folder)
-            return self._index
+                self._index = KeywordIndex.load(self.folder)  # even an old one can serve while we rebuild
+            index = self._index
+            if index is not None and index.generation == generation:
+                return index
+            if index is not None and not wait:
+                if self._rebuilding is None or not self._rebuilding.is_alive():
+                    self._rebuilding = threading.Thread(target=self._rebuild, args=(generation,), daemon=True)
+                    self._rebuilding.start()
+                return index
+        return self._rebuild(generation)
 
+    def _rebuild(self, generation: int) -> KeywordIndex:
+        with self._build_lock:
+            with self._lock:
+                if self._index is not None and self._index.generation == generation:
+                    return self._index  # built by another caller while we waited
+            built = KeywordIndex.build(self.store, generation)
+            if self.folder is not None:
+                built.save(self.folder)
+            with self._lock:
+                # Generations are timestamps: never replace a newer index with an older build.
+                if self._index is None or built.generation >= self._index.generation:
+                    self._index = built
+                return self._index

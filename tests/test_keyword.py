@@ -152,3 +152,23 @@ def test_a_corrupt_cache_is_rebuilt(index, settings):
 def test_an_empty_index_has_an_empty_keyword_index(settings):
     current = NewsIndex(settings).keywords.current()
     assert current.ids == [] and current.search("anything", 5) == []
+
+
+def test_a_query_never_waits_for_a_rebuild_it_gets_the_previous_index_meanwhile(tmp_path, index_settings, embedder):
+    import time
+
+    corpus = tmp_path / "more"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Chess news\nThe queen was sacrificed for checkmate in the final game.\n", encoding="utf-8")
+    writer, reader = NewsIndex(index_settings), NewsIndex(index_settings)
+    writer.sync([corpus])
+    before = reader.keywords.current()
+    (corpus / "b.txt").write_text("Volcano news\nAsh from the volcano closed the airport for two days.\n", encoding="utf-8")
+    writer.sync([corpus])
+    served = reader.keywords.current(wait=False)
+    assert served is before, "the stale index answers at once"
+    deadline = time.monotonic() + 60
+    while reader.keywords.current(wait=False).generation != reader.store.generation():
+        assert time.monotonic() < deadline, "the background rebuild never finished"
+        time.sleep(0.05)
+    assert reader.keywords.current(wait=False).search("volcano ash", 3)[0].article_id.endswith("b.txt")
