@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -187,9 +188,6 @@ def _result(q: EvalQuestion, answer: SystemAnswer, retrieved: list[str], article
     )
 
 
-STUB_CHARS = 400  # a gold "article" shorter than this is a page stub, not the story
-
-
 def _gold_notes(questions: Sequence[EvalQuestion], articles: dict[str, Article]) -> list[str]:
     notes = []
     gold = {g for q in questions if q.retrieval_scored for g in q.gold_article_ids}
@@ -197,11 +195,12 @@ def _gold_notes(questions: Sequence[EvalQuestion], articles: dict[str, Article])
     if missing:
         shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
         notes.append(f"{len(missing)} gold article id(s) are not in the corpus (retrieval cannot find them): {shown}")
-    stubs = {g for g in gold if g in articles and len(articles[g].text) < STUB_CHARS}
-    only_stubs = [q for q in questions if q.retrieval_scored and set(q.gold_article_ids) <= stubs]
-    if only_stubs:
+    texts = Counter(a.text for a in articles.values())
+    boilerplate = {g for g in gold if g in articles and texts[articles[g].text] > 1}
+    only = sum(1 for q in questions if q.retrieval_scored and set(q.gold_article_ids) <= boilerplate)
+    if only:
         notes.append(
-            f"{len(only_stubs)} retrieval question(s) have only gold articles under {STUB_CHARS} characters "
-            f"(page stubs, not the story), so recall@k is at most {1 - len(only_stubs) / sum(q.retrieval_scored for q in questions):.3f}"
+            f"{only} retrieval question(s) have only gold articles whose whole text also appears as other articles "
+            "(page boilerplate, not the story)"
         )
     return notes
