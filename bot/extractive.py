@@ -22,9 +22,11 @@ from bot.answer import Answer, Citation
 from bot.places import is_country
 from bot.question import QuestionAnalysis, analyse, content_words, stems
 from bot.retrieval import Passage
+from bot.settings import DEFAULT_MIN_CONFIDENCE
 from indexing.embedding import Embedder
 
 REFUSAL = "The indexed articles do not contain the answer to this question."
+
 _PRESELECT = 10  # sentences embedded per question (keeps warm latency low)
 _NER_SENTENCES = 5  # best sentences searched for a typed span
 _MAX_CITATIONS = 3
@@ -75,7 +77,7 @@ def sentence_candidates(question: QuestionAnalysis, passages: Sequence[Passage],
 
 
 class ExtractiveAnswerer:
-    def __init__(self, embedder: Embedder, min_confidence: float = 0.42):
+    def __init__(self, embedder: Embedder, min_confidence: float = DEFAULT_MIN_CONFIDENCE):
         self.embedder = embedder
         self.min_confidence = min_confidence
 
