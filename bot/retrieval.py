@@ -97,16 +97,15 @@ class HybridSearch:
         for rank, (chunk, sim) in enumerate(dense, start=1):
             fused[chunk.id] = {"chunk": chunk, "dense": sim, "dense_rank": rank}
         missing = [h.chunk_id for h in keyword_hits if h.chunk_id not in fused]
-        fetched = {c.id: c for c in store.get_chunks(missing)}
-        # Keyword-only hits get their exact cosine too, so both signals exist for every candidate.
-        vectors = store.get_vectors(list(fetched))
+        # Keyword-only hits get their exact cosine too (their stored vectors come in the same read).
+        fetched = {c.id: (c, v) for c, v in store.get_chunks_with_vectors(missing)}
         for rank, hit in enumerate(keyword_hits, start=1):
             entry = fused.get(hit.chunk_id)
             if entry is None:
-                chunk = fetched.get(hit.chunk_id)
-                if chunk is None:
+                if hit.chunk_id not in fetched:
                     continue  # deleted since the keyword index was built
-                entry = fused[hit.chunk_id] = {"chunk": chunk, "dense": _cosine(vectors.get(chunk.id), vector)}
+                chunk, chunk_vector = fetched[hit.chunk_id]
+                entry = fused[hit.chunk_id] = {"chunk": chunk, "dense": _cosine(chunk_vector, vector)}
             entry.update(keyword=hit.score, keyword_rank=rank)
         top_bm25 = max((h.score for h in keyword_hits), default=1.0) or 1.0
         for entry in fused.values():

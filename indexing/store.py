@@ -298,20 +298,22 @@ class ChunkStore:
                     yield StoredChunk.from_chroma(i, d, m)
             offset += len(got["ids"])
 
-    def get_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        if not ids:
-            return {}
-        got = self.chunks.get(ids=list(ids), include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
-
     def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
+        return [chunk for chunk, _ in self.get_chunks_with_vectors(ids, vectors=False)]
+
+    def get_chunks_with_vectors(
+        self, ids: Sequence[str], vectors: bool = True
+    ) -> list[tuple[StoredChunk, np.ndarray | None]]:
+        """The chunks with these ids, in that order, skipping missing ones; with their vectors in the same read."""
         if not ids:
             return []
-        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        include = ["documents", "metadatas", "embeddings"] if vectors else ["documents", "metadatas"]
+        got = self.chunks.get(ids=list(ids), include=include)
+        embeddings = got["embeddings"] if vectors else [None] * len(got["ids"])
         by_id = {
-            i: StoredChunk.from_chroma(i, d, m)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-            if m is not None and d is not None
+            i: (StoredChunk.from_chroma(i, d, m), np.asarray(e, dtype=np.float32) if e is not None else None)
+            for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], embeddings)
+            if m is not None and d is not None  # deleted meanwhile by a concurrent sync
         }
         return [by_id[i] for i in ids if i in by_id]
 
