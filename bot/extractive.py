@@ -20,7 +20,7 @@ import numpy as np
 
 from bot.answer import Answer, Citation
 from bot.places import is_country
-from bot.question import QuestionAnalysis, analyse, content_words, stems
+from bot.question import QuestionAnalysis, analyse, content_words, is_amount_of_time, stems
 from bot.retrieval import Passage
 from bot.settings import DEFAULT_MIN_CONFIDENCE
 from indexing.embedding import Embedder
@@ -177,6 +177,8 @@ class ExtractiveAnswerer:
                 type_weight = 1.0 - 0.08 * wanted.answer_types.index(label)
                 if label == "GPE" and wanted.place and (wanted.place == "city") == is_country(text):
                     continue  # a country for "which city", or a city for "which country"
+                if wanted.duration and not is_amount_of_time(text):
+                    continue  # "how long" wants "four hours", not "Wednesday"
                 closeness = _closeness(start, end, matches, len(sentence.text))
                 score = sentence.score * type_weight + 0.12 * closeness
                 if best is None or score > best.score:

@@ -26,7 +26,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\b(what|which|in which|in what) (country|countries|nation)\b", COUNTRY),
     (r"\bwhere\b|\b(what|which|in which|in what) (city|state|town|region|province|capital|continent|place|location|island|county)\b", PLACE),
     (r"\b(what|which) (company|companies|organization|organisation|agency|team|club|party|group|firm|network|bank|university|airline|brand)\b", ORG),
-    (r"\bwho(m|se)?\b|\b(what|which) (person|man|woman|leader|president|official|minister|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman)\b", PERSON),
+    (r"\bwho(m|se)?\b|\b(what|which) (?:\w+ ){0,2}(person|man|woman|leader|president|official|minister|secretary|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman|spokesperson|spokesman|spokeswoman|lawmaker|politician|candidate|athlete|quarterback|rapper|musician|comedian|celebrity|billionaire|journalist|scientist)s?\b", PERSON),
 )
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\.]*[A-Za-z0-9]|[A-Za-z0-9]")
@@ -40,6 +40,7 @@ class QuestionAnalysis:
     terms: frozenset[str]  # stemmed content words
     surface_terms: tuple[str, ...]  # the content words as written, lower case
     place: str | None = None  # "city" or "country" when the question names which kind of place
+    duration: bool = False  # "how long": the answer is an amount of time, not a date
 
     @property
     def typed(self) -> bool:
@@ -95,4 +96,23 @@ def place_kind(question: str) -> str | None:
 
 def analyse(question: str) -> QuestionAnalysis:
     words = content_words(question)
-    return QuestionAnalysis(question, expected_types(question), frozenset(stems(words)), tuple(words), place_kind(question))
+    return QuestionAnalysis(
+        question,
+        expected_types(question),
+        frozenset(stems(words)),
+        tuple(words),
+        place_kind(question),
+        bool(re.search(r"\bhow long\b", question, re.I)),
+    )
+
+
+_AMOUNT_OF_TIME = re.compile(
+    r"\b(\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few|many|dozens?|hundreds?)"
+    r"[\s-]+(more\s+)?(seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centuries)\b",
+    re.I,
+)
+
+
+def is_amount_of_time(text: str) -> bool:
+    """"four hours", "3 months", "a decade": an answer to "how long", unlike "the end of September"."""
+    return bool(_AMOUNT_OF_TIME.search(text))

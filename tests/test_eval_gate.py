@@ -30,7 +30,7 @@ def seed_eval(path: Path, bot_settings) -> EvalReport:
 def assert_all_right(report: EvalReport) -> None:
     results = report.system("newsbot").results
     assert results, "no question was asked"
-    wrong = [f"{r.id}: {r.question!r} -> {r.prediction!r} (answered={r.answered}, want {r.answers})" for r in results if not r.correct]
+    wrong = [f"{r.id}: {r.question!r} -> {r.prediction!r} (answered={r.answered}, confidence={r.confidence}, want {r.answers})" for r in results if not r.correct]
     assert not wrong, "seed questions regressed:\n" + "\n".join(wrong)
     for r in results:
         assert r.verbatim == r.citations, f"{r.id}: {r.citations - r.verbatim} quote(s) not verbatim article text"

@@ -53,3 +53,16 @@ def test_a_sentence_that_restates_the_question_is_recognised():
     answer = analyse("Walmart said on Tuesday it is slashing prices on clothing to clear stock.").terms
     assert _restates(set(echo), question)
     assert not _restates(set(answer), question)
+
+
+def test_how_long_wants_an_amount_of_time():
+    from bot.question import is_amount_of_time
+
+    assert analyse("How long did the talks last?").duration
+    assert is_amount_of_time("four hours") and is_amount_of_time("3 months") and is_amount_of_time("a decade")
+    assert not is_amount_of_time("the end of September") and not is_amount_of_time("Wednesday")
+
+
+def test_role_nouns_after_which_ask_for_a_person():
+    assert expected_types("Which Under Secretary of State headed the delegation?")[0] == "PERSON"
+    assert expected_types("Which NFL quarterback was suspended?")[0] == "PERSON"
