@@ -113,7 +113,7 @@ class SentenceTransformerEmbedder:
         import torch
 
         tokenizer = self._span_tokenizer
-        transformer = self.model[0].auto_model
+        transformer = self.model[0].auto_model.eval()  # never dropout: encode() does the same for itself
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         span_vectors: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch

@@ -41,7 +41,7 @@ def export_onnx(transformer_model: Any, path: Path) -> bool:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's warnings concern shapes we export as dynamic
             torch.onnx.export(
-                _Encoder(transformer_model.eval()),
+                _Encoder(transformer_model).eval(),
                 (example, torch.ones_like(example), torch.zeros_like(example)),
                 str(partial),
                 input_names=list(_INPUTS),
@@ -56,6 +56,10 @@ def export_onnx(transformer_model: Any, path: Path) -> bool:
         log.warning("could not export the embedding model to ONNX (%s); queries will use torch", exc)
         partial.unlink(missing_ok=True)
         return False
+    finally:
+        # The exporter restores the wrapper's training flag afterwards, recursively: put the shared
+        # model back in eval mode, or dropout would make every later embedding random.
+        transformer_model.eval()
 
 
 class OnnxQueryEmbedder:

@@ -49,3 +49,16 @@ def test_the_onnx_query_model_matches_torch(seed_index):
     fast = query_embedder.embed_documents(questions)
     reference = seed_index.embedder.embed_documents(questions)
     assert np.all((fast * reference).sum(axis=1) > 0.9999)
+
+
+def test_exporting_to_onnx_leaves_the_shared_model_deterministic(embedder, tmp_path):
+    """The exporter restores its wrapper's training flag; the model must stay in eval mode (no dropout)."""
+    from indexing.onnx_embedding import export_onnx
+
+    texts = ["NATO talks\nNATO has 30 members, so there were 30 against one in the crowd."]
+    before, _ = embedder.embed_with_spans(texts, [[(11, 40)]])
+    assert export_onnx(embedder.model[0].auto_model, tmp_path / "model.onnx")
+    assert not embedder.model[0].auto_model.training
+    after, _ = embedder.embed_with_spans(texts, [[(11, 40)]])
+    again, _ = embedder.embed_with_spans(texts, [[(11, 40)]])
+    assert np.allclose(before, after, atol=1e-6) and np.allclose(after, again, atol=1e-6)
