@@ -1,12 +1,13 @@
 """The one place retrieval meets answering: question (+ history) -> Answer.
 
 `NewsBot.ask()` is what the CLI and Slack call; `NewsBot.as_runnable()` is the same chain as a
-LangChain Runnable ({"question", "history"} -> Answer) for users' own LangChain/LangGraph code.
+LangChain Runnable ({"question", "history", "as_of"} -> Answer) for users' own LangChain/LangGraph code.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import date
 from functools import cached_property
 from typing import Any, Sequence
 
@@ -58,12 +59,13 @@ class NewsBot:
             return self.generative.condense(question, history)
         return condense_offline(question, history)
 
-    def ask(self, question: str, history: Sequence[Turn] = (), explain: bool = False) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), explain: bool = False, as_of: date | None = None) -> Answer:
+        """Answer `question` (a follow-up of `history`), asked on `as_of` (default today: see bot.timescope)."""
         began = time.perf_counter()
         question = question.strip()
         standalone = self.condense(question, history)
         # Candidate passages: more than we cite, so the answerer can pick the best sentences.
-        result = self.search.search(standalone, k=max(self.settings.top_k, 8))
+        result = self.search.search(standalone, k=max(self.settings.top_k, 8), as_of=as_of)
         if self.generative is not None:
             answer = self.generative.answer(question, standalone, result.passages[: self.settings.top_k])
         else:
@@ -90,6 +92,7 @@ class NewsBot:
             if isinstance(inputs, str):
                 return self.ask(inputs)
             history = [t if isinstance(t, Turn) else Turn(**t) for t in inputs.get("history", [])]
-            return self.ask(inputs["question"], history)
+            as_of = inputs.get("as_of")
+            return self.ask(inputs["question"], history, as_of=date.fromisoformat(as_of) if isinstance(as_of, str) else as_of)
 
         return RunnableLambda(run, name="newsbot")

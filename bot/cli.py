@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.markup import escape
 
-from bot.cli_common import JsonOption, app, load_settings, open_index, read_question, ready_bot, user_errors
+from bot.cli_common import AsOfOption, JsonOption, app, load_settings, open_index, read_question, ready_bot, user_errors
 from bot.console import RichSyncProgress, err, out, print_json, print_sync_report
 from indexing.errors import NewsbotError
 
@@ -58,12 +59,13 @@ def ask(
     question: str = typer.Argument(..., help="The question ('-' reads it from stdin)."),
     as_json: bool = JsonOption,
     explain: bool = typer.Option(False, "--explain", help="Print the retrieval trace: each stage's candidates and scores."),
+    as_of: Optional[datetime] = AsOfOption,
 ) -> None:
     """Answer one question from the indexed articles, citing the passages."""
     from bot.render import render_answer, render_trace
 
     bot = ready_bot(quiet=as_json)
-    answer = bot.ask(read_question(question), explain=explain)
+    answer = bot.ask(read_question(question), explain=explain, as_of=as_of.date() if as_of else None)
     if as_json:
         payload = answer.to_json()
         if explain:
@@ -79,6 +81,7 @@ def ask(
 @user_errors
 def chat(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per answer (JSON Lines)."),
+    as_of: Optional[datetime] = AsOfOption,
 ) -> None:
     """An interactive session: follow-up questions are understood from the earlier turns."""
     from bot.answer import Turn
@@ -98,7 +101,7 @@ def chat(
         if question == "/new":
             history.clear()
             continue
-        answer = bot.ask(question, history)
+        answer = bot.ask(question, history, as_of=as_of.date() if as_of else None)
         history.append(Turn(question, answer.text if answer.answered else ""))
         if as_json:
             print_json(answer.to_json())
@@ -117,6 +120,7 @@ def eval_command(
     out_file: Optional[Path] = typer.Option(None, "--out", help="Also write the full report (every question, the misses) as JSON."),
     baseline: bool = typer.Option(False, "--baseline", help="Run LangChain's textbook RAG on the same corpus, side by side."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Ask only the first N questions."),
+    ignore_dates: bool = typer.Option(False, "--ignore-dates", help="Ask every question as of today, not on the day the set says it was asked."),
 ) -> None:
     """Score answers and retrieval on a question set, in a temporary index (never yours)."""
     from bot.evaluation.datasets import EvalDataMissing, load_dataset, resolve_dataset
@@ -132,6 +136,8 @@ def eval_command(
             print_json({"skipped": str(exc)})
         return
     data = load_dataset(path, corpus, default_corpus=settings.index.seeds_dir)
+    if ignore_dates:
+        data = data.undated()
     report = run_eval(data, settings, baseline=baseline, limit=limit, progress=RichEvalProgress())
     if out_file is not None:
         try:

@@ -22,6 +22,12 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable)
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout, for machines.")
+AsOfOption = typer.Option(
+    None,
+    "--as-of",
+    formats=["%Y-%m-%d"],
+    help="Answer as if today were this day (YYYY-MM-DD): 'this week' means the week before it, later articles are left out.",
+)
 
 
 def user_errors(func: F) -> F:

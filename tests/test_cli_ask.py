@@ -57,6 +57,15 @@ def test_ask_reads_the_question_from_stdin_and_refuses_plainly(run):
     assert payload["answered"] is False and payload["citations"] == [] and payload["closest"]
 
 
+def test_as_of_a_day_before_the_article_it_does_not_exist_yet(run):
+    before = json.loads(run("ask", "Who led the US delegation?", "--json", "--as-of", "2022-12-01").stdout)
+    assert before["answered"] is False and before["closest"] == []
+    after = json.loads(run("ask", "Who led the US delegation?", "--json", "--as-of", "2022-12-05").stdout)
+    assert after["answer"].startswith("Wendy R.")
+    bad = run("ask", "Who led the US delegation?", "--as-of", "5 Dec")
+    assert bad.exit_code != 0 and "--as-of" in bad.output
+
+
 def test_explain_prints_each_stage(run):
     result = run("ask", "Who is the NATO Secretary-General?", "--explain")
     assert result.exit_code == 0

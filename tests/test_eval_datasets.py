@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,8 @@ def realtimeqa(tmp_path) -> Path:
     ])
     write_jsonl(folder / "questions.jsonl", [
         {"question_id": "q1", "question": "What was approved?", "answer_plain": "The harbour plan",
-         "choices": ["a", "b"], "gold_doc_ids": ["d1"], "has_gold_article": True, "choice_dependent": False},
+         "choices": ["a", "b"], "gold_doc_ids": ["d1"], "has_gold_article": True, "choice_dependent": False,
+         "question_date": "2022/06/16"},
         {"question_id": "q2", "question": "Which of these is true?", "answer_plain": "All of the above",
          "choices": ["a", "b"], "gold_doc_ids": [], "has_gold_article": False, "choice_dependent": True},
         {"question_id": "q3", "question": "When does the tram open?", "answer_plain": "March",
@@ -50,6 +52,8 @@ def test_realtimeqa(realtimeqa):
     q1, q2, q3 = data.questions
     assert q1.answers == ("The harbour plan",) and q1.score_answer and q1.retrieval_scored
     assert q1.gold_article_ids == ("https://news.example/2022/06/12/harbour-plan",)  # the URL is the id
+    assert q1.asked_on == date(2022, 6, 16) and q3.asked_on is None
+    assert all(q.asked_on is None for q in data.undated().questions)
     assert not q2.score_answer and not q2.retrieval_scored  # choice dependent, no gold article
     assert q3.gold_article_ids == (f"{(realtimeqa / 'articles.jsonl').resolve()}#d2",)  # no URL: path#doc_id
     corpus = read_corpus(data.corpus)
@@ -81,14 +85,14 @@ def test_own_jsonl_format(tmp_path):
     questions = write_jsonl(tmp_path / "mine.jsonl", [
         {"id": "x", "question": "What?", "answers": ["Body"], "article_ids": ["sub/a.txt", "https://example.org/n"]},
         {"question": "Seed style?", "answers": [], "article": None},
-        {"id": "z", "question": "One ref", "answers": ["y"], "article": "sub/a.txt"},
+        {"id": "z", "question": "One ref", "answers": ["y"], "article": "sub/a.txt", "asked_on": "2022-06-03"},
     ])
     data = load_dataset(questions, corpus=corpus)
     x, unanswerable, z = data.questions
     local_id = str((corpus / "sub" / "a.txt").resolve())
     assert x.gold_article_ids == (local_id, "https://example.org/n")
     assert unanswerable.id == "line 2" and unanswerable.gold_article_ids == () and not unanswerable.answerable
-    assert z.gold_article_ids == (local_id,)
+    assert z.gold_article_ids == (local_id,) and z.asked_on == date(2022, 6, 3) and x.asked_on is None
     assert local_id in read_corpus(data.corpus)
 
 

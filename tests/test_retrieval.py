@@ -9,7 +9,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda
 
-from bot.retrieval import HybridSearch, NewsRetriever, wants_recent
+from datetime import date
+
+from bot.retrieval import HybridSearch, NewsRetriever
+from bot.timescope import time_scope
 
 
 @pytest.fixture
@@ -52,7 +55,7 @@ def test_keyword_side_finds_a_rare_name(news_index, dated_corpus):
 def test_recent_questions_prefer_newer_articles_and_ties_go_to_the_newer(news_index, dated_corpus):
     news_index.sync([dated_corpus])
     search = HybridSearch(news_index)
-    assert wants_recent("What is the latest city budget?") and not wants_recent("What did the council pass?")
+    assert time_scope("What is the latest city budget?").latest and not time_scope("What did the council pass?").latest
     latest = search.search("What is the latest budget passed by the city council?", k=2).passages
     assert latest[0].chunk.published == "2023-03-01"
     # The two budget articles differ only in one number: the tie on the words goes to the newer one.
@@ -80,3 +83,30 @@ def test_uncommitted_chunks_are_invisible(news_index, dated_corpus):
     assert all("Zorblax" not in p.chunk.text for p in hits)
     assert any("Quillipoo" in p.chunk.text for p in hits)
     assert PreparedArticle  # the public shape write_articles takes
+
+
+def test_this_week_means_the_week_before_the_day_asked(news_index, dated_corpus):
+    news_index.sync([dated_corpus])
+    search = HybridSearch(news_index)
+    question = "How much is the budget the city council passed this week?"
+    # Asked in March 2021, the 2023 budget does not exist yet, and the 2021 one is this week's.
+    early = search.search(question, k=3, as_of=date(2021, 3, 4)).passages
+    assert early[0].chunk.published == "2021-03-01"
+    assert all(p.chunk.published <= "2021-03-04" for p in early)
+    assert "40 million" in early[0].chunk.text
+    # Asked in March 2023, this week's budget is the 2023 one.
+    late = search.search(question, k=3, as_of=date(2023, 3, 2)).passages
+    assert late[0].chunk.published == "2023-03-01" and "55 million" in late[0].chunk.text
+    assert search.search(question, k=3, as_of=date(2023, 3, 2)).trace["window_days"] == 7
+
+
+def test_a_week_window_outweighs_a_closer_wording_from_another_year(news_index, dated_corpus):
+    news_index.sync([dated_corpus])
+    search = HybridSearch(news_index)
+    # Without a scope, the two budgets are a near tie that the newer one wins ...
+    assert search.search("city council budget", k=1, as_of=date(2024, 1, 1)).passages[0].chunk.published == "2023-03-01"
+    # ... but "this week" asked a few days after the 2021 vote keeps that article first, and the newer
+    # article (published after the as-of day) is not there at all.
+    passages = search.search("city council budget this week", k=3, as_of=date(2021, 3, 5)).passages
+    assert passages[0].chunk.published == "2021-03-01"
+    assert "2023-03-01" not in {p.chunk.published for p in passages}

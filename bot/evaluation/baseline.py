@@ -19,6 +19,7 @@ would give.
 from __future__ import annotations
 
 import time
+from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -77,7 +78,8 @@ class NaiveRag:
         self.chunks = len(chunks)
         return self.chunks
 
-    def answer(self, question: str) -> SystemAnswer:
+    # The textbook chain has no notion of time: `as_of` is accepted and ignored.
+    def answer(self, question: str, as_of: date | None = None) -> SystemAnswer:
         began = time.perf_counter()
         hits = self.store.similarity_search_with_score(question, k=TOP_K)
         if not hits:
@@ -94,6 +96,6 @@ class NaiveRag:
         offset = int(chunk.metadata["start_index"])
         return Quote(str(chunk.metadata["article_id"]), offset + s, offset + e, text[s:e])
 
-    def rank_articles(self, question: str, k: int = 10) -> list[str]:
+    def rank_articles(self, question: str, k: int = 10, as_of: date | None = None) -> list[str]:
         hits = self.store.similarity_search_with_score(question, k=RANK_CHUNKS)
         return distinct([str(doc.metadata["article_id"]) for doc, _ in hits])[:k]

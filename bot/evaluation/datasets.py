@@ -5,7 +5,8 @@ answers and the ids *newsbot* gives the gold articles (so retrieval can be score
 - RealTimeQA (`articles.jsonl` + `questions.jsonl`): a record with a URL gets the URL as its id;
 - SQuAD 2.0 (`contexts.jsonl` + `questions.jsonl`): contexts have only a doc_id -> "path#doc_id";
 - our JSONL (also the seed set's format): one object per line,
-  `{"id", "question", "answers": [...], "article_ids": [...]}` (or `"article": "file"`), gold
+  `{"id", "question", "answers": [...], "article_ids": [...], "asked_on": "YYYY-MM-DD"}` (or
+  `"article": "file"`; `asked_on` is optional), gold
   references given as URLs or as paths relative to the corpus folder.
 The ids come from `indexing.sources.article_from_record`, the very function the indexer uses.
 """
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-from indexing.article import Article
+from indexing.article import Article, parse_date
 from indexing.errors import NewsbotError
 from indexing.sources import article_from_record, iter_article_files, read_file
 
@@ -40,6 +42,7 @@ class EvalQuestion:
     gold_article_ids: tuple[str, ...] = ()  # newsbot ids of the articles the question was written against
     score_answer: bool = True  # False: left out of the answer metrics (RealTimeQA's choice_dependent)
     score_retrieval: bool = True  # scored for retrieval (only ever when there is a gold article)
+    asked_on: date | None = None  # the day the question was asked ("this week" is the week before it)
 
     @property
     def answerable(self) -> bool:
@@ -60,6 +63,10 @@ class EvalDataset:
 
     def limited(self, limit: int | None) -> "EvalDataset":
         return self if not limit else replace(self, questions=self.questions[:limit])
+
+    def undated(self) -> "EvalDataset":
+        """Every question asked today instead of on its own day (to measure what the dates are worth)."""
+        return replace(self, questions=tuple(replace(q, asked_on=None) for q in self.questions))
 
 
 def resolve_dataset(name: str | Path, eval_dir: Path) -> Path:
@@ -146,6 +153,7 @@ def load_realtimeqa(folder: Path, corpus: Path | None = None) -> EvalDataset:
                 gold_article_ids=tuple(ids[d] for d in q.get("gold_doc_ids") or () if d in ids),
                 score_answer=not q.get("choice_dependent", False),
                 score_retrieval=bool(q.get("has_gold_article", True)),
+                asked_on=parse_date(q.get("question_date")),
             )
         )
     return EvalDataset(folder.name, "realtimeqa", folder, (Path(corpus) if corpus else articles,), tuple(questions))
@@ -192,6 +200,7 @@ def load_jsonl(path: Path, corpus: Path | None) -> EvalDataset:
                 question=_field(q, "question", str, path, number).strip(),
                 answers=tuple(a for a in answers if a.strip()),
                 gold_article_ids=tuple(resolve_article_ref(str(r), corpus) for r in refs),
+                asked_on=parse_date(q.get("asked_on")),
             )
         )
     return EvalDataset(path.stem, "jsonl", path, (corpus,), tuple(questions))

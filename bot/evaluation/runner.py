@@ -122,6 +122,8 @@ def run_eval(
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         notes=_gold_notes(dataset.questions, articles),
     )
+    if any(q.asked_on for q in dataset.questions):
+        report.notes.append("each question is asked as of its own date (later articles left out, 'this week' = the week before)")
     with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as tmp:
         settings = eval_settings(settings, Path(tmp) / "newsbot")
         index = NewsIndex(settings.index)
@@ -153,11 +155,11 @@ def evaluate(
     """Ask every question (after one untimed warm-up) and score the answers and the retrieval."""
     progress = progress or EvalProgress()
     if questions:
-        system.answer(questions[0].question)  # loads lazy models; not timed
+        system.answer(questions[0].question, questions[0].asked_on)  # loads lazy models; not timed
     results = []
     for done, q in enumerate(questions, start=1):
-        answer = system.answer(q.question)
-        retrieved = system.rank_articles(q.question) if q.gold_article_ids else []
+        answer = system.answer(q.question, q.asked_on)
+        retrieved = system.rank_articles(q.question, as_of=q.asked_on) if q.gold_article_ids else []
         result = _result(q, answer, retrieved, articles)
         if q.score_answer:
             score_answer(result)

@@ -1,13 +1,15 @@
 """The systems an eval compares, behind one small protocol: newsbot's chain, and the baseline.
 
 Each system answers a question (timed: this is the latency reported) and, separately and untimed,
-ranks articles for it (for recall@k and MRR by gold article id).
+ranks articles for it (for recall@k and MRR by gold article id). Both take the day the question was
+asked, when the data set has it (RealTimeQA's question_date), as a user's "today".
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from bot.answer import Citation
@@ -37,9 +39,9 @@ class SystemAnswer:
 class System(Protocol):
     name: str
 
-    def answer(self, question: str) -> SystemAnswer: ...
+    def answer(self, question: str, as_of: date | None = None) -> SystemAnswer: ...
 
-    def rank_articles(self, question: str, k: int = 10) -> list[str]: ...
+    def rank_articles(self, question: str, k: int = 10, as_of: date | None = None) -> list[str]: ...
 
 
 def _quote(citation: Citation) -> Quote:
@@ -54,14 +56,14 @@ class NewsbotSystem:
     def __init__(self, bot: NewsBot):
         self.bot = bot
 
-    def answer(self, question: str) -> SystemAnswer:
+    def answer(self, question: str, as_of: date | None = None) -> SystemAnswer:
         began = time.perf_counter()
-        answer = self.bot.ask(question)
+        answer = self.bot.ask(question, as_of=as_of)
         seconds = time.perf_counter() - began
         quotes = tuple(_quote(c) for c in (*answer.citations, *answer.closest))
         text = strip_citation_marks(answer.text) if answer.answered else ""
         return SystemAnswer(text, answer.answered, quotes, seconds, answer.confidence)
 
-    def rank_articles(self, question: str, k: int = 10) -> list[str]:
-        passages = self.bot.search.search(question, k=RANK_CHUNKS).passages
+    def rank_articles(self, question: str, k: int = 10, as_of: date | None = None) -> list[str]:
+        passages = self.bot.search.search(question, k=RANK_CHUNKS, as_of=as_of).passages
         return distinct([p.chunk.article_id for p in passages])[:k]
