@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from indexing.bundled import bundled_dir
+
+PROMPTS_DIR = bundled_dir("prompts")
 _FIELD = re.compile(r"\{([a-z_]+)\}")
 
 

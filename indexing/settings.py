@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from indexing.bundled import bundled_dir
 from indexing.errors import ConfigError
 
 APP_NAME = "newsbot"
@@ -78,8 +79,8 @@ def _bool(raw: str) -> bool:
 
 
 def bundled_seeds_dir() -> Path:
-    """The seeds/ folder shipped with the project (top level of the source tree)."""
-    return Path(__file__).resolve().parent.parent / "seeds"
+    """The seed articles shipped with the project."""
+    return bundled_dir("seeds")
 
 
 @dataclass(frozen=True)
