@@ -1,5 +1,6 @@
 """Feeds against a real HTTP server on 127.0.0.1: RSS and Atom, article pages, a malformed feed, a slow
-page, a 404, duplicate items, ETag/Last-Modified and 304; the registry; the `newsbot feeds` commands."""
+page, a 404, duplicate items, ETag/Last-Modified and 304; the `newsbot feeds` commands.
+(The registry's own tests are in test_feed_registry.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import free_port, news_text
 
-from indexing.feed_registry import FeedError, FeedRegistry, normalize_url
+from indexing.feed_registry import FeedRegistry
 from indexing.feeds import FeedPoller, fetch, FetchError, item_path, parse_feed
 from indexing.sources import read_file
 from indexing.watch import Watcher, WatchSettings
@@ -308,47 +309,6 @@ def test_parse_feed_rejects_what_is_not_a_feed():
     )
     assert (title, skipped, warning) == ("T", [], "")
     assert items[0].url == "https://x.org/a" and items[0].summary == "One\n\nTwo"
-
-
-def test_registry_add_list_remove_and_atomic_json(tmp_path):
-    registry = FeedRegistry(tmp_path / "feeds.json")
-    state, created = registry.add(" https://Example.org/feed.xml?utm_campaign=x ")
-    assert created and state.url == "https://example.org/feed.xml"
-    assert registry.add("https://example.org/feed.xml#top") == (state, False)
-    registry.add("https://example.org/other.xml")
-    assert [s.url for s in registry.feeds()] == ["https://example.org/feed.xml", "https://example.org/other.xml"]
-    raw = json.loads((tmp_path / "feeds.json").read_text())
-    assert raw["version"] == 1 and len(raw["feeds"]) == 2
-    removed, items = registry.remove("https://example.org/feed.xml")
-    assert removed.url == "https://example.org/feed.xml" and items == []
-    with pytest.raises(FeedError, match="not following"):
-        registry.remove("https://example.org/feed.xml")
-    with pytest.raises(FeedError, match="http:// or https://"):
-        registry.add("ftp://example.org/feed")
-    (tmp_path / "feeds.json").write_text("{ half written")
-    with pytest.raises(FeedError, match="not valid JSON"):
-        registry.feeds()
-    assert normalize_url("HTTPS://A.org/x?utm_source=1&b=2#c") == "https://a.org/x?b=2"
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-
-
-def test_registry_keeps_concurrent_writers_changes(tmp_path):
-    registry = FeedRegistry(tmp_path / "feeds.json")
-    errors = []
-
-    def add_many(prefix: str) -> None:
-        try:
-            for i in range(15):
-                FeedRegistry(tmp_path / "feeds.json").add(f"https://example.org/{prefix}{i}.xml")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=add_many, args=(p,)) for p in "abc"]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and len(registry.feeds()) == 45
 
 
 def test_watcher_polls_feeds_and_their_items_become_answerable(site, tmp_path, news_index):
