@@ -67,7 +67,7 @@ class NewsBot:
         # Candidate passages: more than we cite, so the answerer can pick the best sentences.
         result = self.search.search(standalone, k=max(self.settings.top_k, 8), as_of=as_of)
         if self.generative is not None:
-            answer = self.generative.answer(question, standalone, result.passages[: self.settings.top_k])
+            answer = self.generative.answer(question, standalone, result.passages[: self.settings.top_k], as_of)
         else:
             answer = self.extractive.answer(
                 standalone, result.passages, focus=question if standalone != question else None, query_vector=result.query_vector

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 from typing import Any, Sequence
 
@@ -92,10 +93,12 @@ class GenerativeAnswerer:
         rewritten = self._invoke(render_prompt("condense", history=format_history(history), question=question))
         return rewritten.strip().strip('"') or question
 
-    def answer(self, question: str, standalone: str, passages: Sequence[Passage]) -> Answer:
+    def answer(self, question: str, standalone: str, passages: Sequence[Passage], today: date | None = None) -> Answer:
+        """`today`: the day the question is asked (default: today), so "this week" reads right."""
         if not passages:
             return Answer(REFUSAL, (), False, question, standalone)
-        reply = self._invoke(render_prompt("answer", passages=format_passages(passages), question=standalone))
+        day = (today or date.today()).isoformat()
+        reply = self._invoke(render_prompt("answer", passages=format_passages(passages), question=standalone, today=day))
         return parse_reply(reply, question, standalone, passages)
 
 

@@ -86,6 +86,19 @@ def test_articles_enter_the_prompt_as_delimited_data(seed_index, tmp_path):
     assert "Question: How many members does NATO have?" in prompt
 
 
+def test_the_prompt_says_which_day_it_is_asked_on(seed_index, tmp_path):
+    from datetime import date
+
+    with OpenAIStandIn({}) as server:
+        bot = llm_bot(seed_index, tmp_path, server.base_url)
+        bot.ask("Who led the US delegation this week?", as_of=date(2022, 12, 6))
+        dated = server.requests[-1]["body"]["messages"][-1]["content"]
+        bot.ask("Who led the US delegation this week?")
+        today = server.requests[-1]["body"]["messages"][-1]["content"]
+    assert "Today's date: 2022-12-06." in dated and 'date="2022-12-04"' in dated
+    assert f"Today's date: {date.today().isoformat()}." in today
+
+
 def test_markup_inside_an_article_cannot_break_out_of_its_passage(seed_index):
     from dataclasses import replace
 
