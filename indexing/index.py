@@ -81,7 +81,7 @@ class NewsIndex:
         targets = list(paths) if paths else list(self.settings.default_sources)
         with self.sync_lock:
             report = sync(targets, self.store, self.embedder, self.settings, progress)
-            self.keywords.current()  # rebuild and save the keyword cache now, not on the first question
+            self.keywords.current()  # bring the keyword index up to date (and save it) now, not on the first question
             if report.embedded_chunks:
                 self.ensure_query_export()
         return report

@@ -1,168 +1,130 @@
-"""The BM25 keyword index (bm25s + Snowball stemming), derived from Chroma and never drifting from it.
+"""The BM25 keyword index kept in step with Chroma: updated incrementally, persisted in the data dir.
 
-Chroma is the source of truth. The keyword index is a cache stamped with the Chroma sync generation
-it was built from: readers compare the stamp with the generation stored in Chroma before answering
-and rebuild from Chroma's documents when they differ. That holds with several processes sharing one
-Chroma server too, since the generation lives in the shared store. The cache is saved in the data
-dir (atomically: a new folder, then a rename), so a fresh process loads it instead of rebuilding.
+Chroma is the source of truth; the keyword index (indexing.bm25) is derived from it and stamped
+with the Chroma sync generation it was reconciled at. Readers compare the stamp with the generation
+stored in Chroma before answering; when they differ, they reconcile: diff the article registry
+(article id -> committed sha) against the articles the keyword index holds, drop the rows of
+articles gone or changed, and fetch from Chroma only the committed chunks of new or changed
+articles. After one new article, that is one article's chunks, not a rebuild of the whole index.
+The generation lives in the shared store, so this holds with several processes on one Chroma
+server too. With nothing saved (or a damaged save), the first reconcile starts from empty.
+
+Convergence: the generation is read before the registry, so the stamp is never newer than what
+the index reflects. A sync that lands mid-reconcile moves the generation and the next query
+reconciles again; an article whose chunks were deleted under a reconcile is either gone or
+re-committed by then, and is redone because its sha or its chunk count (the registry's
+`n_chunks`) no longer matches what the index holds.
+
+Crashes: the index is saved after Chroma commits. A crash in between leaves an older stamp on
+disk, which the next reconcile brings up to date; a damaged save loads as None and is rebuilt.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Mapping
 
-from indexing.store import ChunkStore
+from indexing import bm25_files
+from indexing.bm25 import BM25Index, Doc, KeywordHit, tokenize
+from indexing.store import ArticleRecord, ChunkStore, StoredChunk
+
+__all__ = ["KeywordCache", "KeywordHit", "reconcile", "tokenize"]
 
 log = logging.getLogger(__name__)
-_STAMP = "newsbot-keyword.json"
 
 
-@dataclass(frozen=True)
-class KeywordHit:
-    chunk_id: str
-    article_id: str
-    sha256: str
-    score: float
+def reconcile(index: BM25Index, store: ChunkStore, generation: int) -> BM25Index:
+    """`index` brought in step with Chroma's committed articles, stamped `generation`.
+
+    `generation` must have been read before this call: the registry read here is at least as new.
+    """
+    wanted = {a: r for a, r in store.article_records().items() if r.sha256}
+    held = index.articles
+    stale = {a for a, (sha, rows) in held.items() if a not in wanted or not _matches(wanted[a], sha, rows)}
+    fetch = {a: r.sha256 for a, r in wanted.items() if a not in held or a in stale}
+    if not stale and not fetch:
+        return index if index.generation == generation else index.update(generation=generation)
+    docs = [_doc(c) for c in _committed_chunks(store, fetch, most=2 * len(fetch) > len(wanted))]
+    return index.update(remove=stale, add=docs, generation=generation)
 
 
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def _bm25s():
-    import bm25s
-
-    # bm25s sets its logger to DEBUG on import, which would print on every rebuild.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
+def _matches(record: ArticleRecord, sha: str, rows: int) -> bool:
+    if record.sha256 != sha:
+        return False
+    # A pending record carries the next version's n_chunks; n_chunks 0 is an older registry's "unknown".
+    return record.status != "ok" or record.n_chunks == 0 or record.n_chunks == rows
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    bm25s = _bm25s()
+def _committed_chunks(store: ChunkStore, shas: Mapping[str, str], most: bool) -> Iterable[StoredChunk]:
+    """The chunks of these articles whose sha is the committed one (never a stale or pending version)."""
+    # When most articles are wanted (a first build), paging through every chunk beats `$in` filters.
+    chunks = store.iter_chunks() if most else store.chunks_of_articles(list(shas))
+    return (c for c in chunks if shas.get(c.article_id) == c.sha256)
 
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
 
-
-class KeywordIndex:
-    def __init__(self, generation: int, ids: list[str], article_ids: list[str], shas: list[str], model=None):
-        self.generation = generation
-        self.ids, self.article_ids, self.shas = ids, article_ids, shas
-        self._model = model  # bm25s.BM25, None when the index is empty
-
-    @classmethod
-    def build(cls, store: ChunkStore, generation: int | None = None) -> "KeywordIndex":
-        bm25s = _bm25s()
-
-        generation = store.generation() if generation is None else generation
-        ids, article_ids, shas, texts = [], [], [], []
-        for chunk in store.iter_chunks():
-            ids.append(chunk.id)
-            article_ids.append(chunk.article_id)
-            shas.append(chunk.sha256)
-            texts.append(f"{chunk.title}\n{chunk.text}")
-        model = None
-        if texts:
-            model = bm25s.BM25()
-            model.index(tokenize(texts), show_progress=False)
-        return cls(generation, ids, article_ids, shas, model)
-
-    def search(self, query: str, k: int) -> list[KeywordHit]:
-        if self._model is None or k <= 0:
-            return []
-        tokens = [t for t in tokenize([query])[0] if t in self._model.vocab_dict]
-        if not tokens:
-            return []
-        k = min(k, len(self.ids))
-        docs, scores = self._model.retrieve([tokens], k=k, show_progress=False, n_threads=1)
-        return [
-            KeywordHit(self.ids[i], self.article_ids[i], self.shas[i], float(s))
-            for i, s in zip(docs[0], scores[0])
-            if s > 0
-        ]
-
-    # ---- persistence -------------------------------------------------------------------------
-    def save(self, folder: Path) -> None:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".keyword-", dir=folder.parent))
-        try:
-            if self._model is not None:
-                self._model.save(str(staging), show_progress=False)
-            stamp = {"generation": self.generation, "ids": self.ids, "article_ids": self.article_ids, "shas": self.shas}
-            (staging / _STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-            old = folder.with_name(folder.name + ".old")
-            if folder.exists():
-                os.replace(folder, old)
-            os.replace(staging, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        except OSError as exc:
-            log.warning("could not save the keyword index to %s: %s", folder, exc)
-            shutil.rmtree(staging, ignore_errors=True)
-
-    @classmethod
-    def load(cls, folder: Path) -> "KeywordIndex | None":
-        bm25s = _bm25s()
-
-        try:
-            stamp = json.loads((folder / _STAMP).read_text(encoding="utf-8"))
-            model = bm25s.BM25.load(str(folder), show_progress=False) if stamp["ids"] else None
-            return cls(int(stamp["generation"]), stamp["ids"], stamp["article_ids"], stamp["shas"], model)
-        except (OSError, ValueError, KeyError) as exc:
-            log.info("keyword index at %s not usable (%s); rebuilding", folder, exc)
-            return None
+def _doc(chunk: StoredChunk) -> Doc:
+    return Doc(chunk.id, chunk.article_id, chunk.sha256, f"{chunk.title}\n{chunk.text}")
 
 
 class KeywordCache:
-    """The current keyword index for one store: loaded from disk, rebuilt when Chroma's generation moves.
+    """The current keyword index for one store: loaded from disk, reconciled when Chroma's generation moves.
 
-    `current(wait=False)` is what a query uses: when the index is behind Chroma it starts one rebuild
-    in the background and answers from the previous index meanwhile, so a query never waits seconds
-    for a rebuild after another process's sync. That previous index can only miss new chunks (dense
-    retrieval still finds them) or return replaced ones, which the committed-hash filter drops.
+    `current(wait=False)` is what a query uses: when the index is behind Chroma it starts one
+    reconcile in the background and answers from the previous index meanwhile. That previous index
+    can only miss new chunks (dense retrieval still finds them) or return replaced ones, which the
+    committed-hash filter drops. Updates are copy-on-write, so the index a reader holds never changes.
     """
 
     def __init__(self, store: ChunkStore, folder: Path | None):
         self.store = store
         self.folder = folder
-        self._index: KeywordIndex | None = None
-        self._lock = threading.Lock()  # guards _index and _rebuilding
-        self._build_lock = threading.Lock()  # one build at a time
-        self._rebuilding: threading.Thread | None = None
+        self._index: BM25Index | None = None
+        self._lock = threading.Lock()  # guards _index and _background
+        self._reconcile_lock = threading.Lock()  # one reconcile at a time
+        self._background: threading.Thread | None = None
 
-    def current(self, generation: int | None = None, wait: bool = True) -> KeywordIndex:
+    def current(self, generation: int | None = None, wait: bool = True) -> BM25Index:
         generation = self.store.generation() if generation is None else generation
         with self._lock:
             if self._index is None and self.folder is not None:
-                self._index = KeywordIndex.load(self.folder)  # even an old one can serve while we rebuild
+                self._index = bm25_files.load(self.folder)  # even an old one can serve while we reconcile
             index = self._index
             if index is not None and index.generation == generation:
                 return index
             if index is not None and not wait:
-                if self._rebuilding is None or not self._rebuilding.is_alive():
-                    self._rebuilding = threading.Thread(target=self._rebuild, args=(generation,), daemon=True)
-                    self._rebuilding.start()
+                if self._background is None or not self._background.is_alive():
+                    self._background = threading.Thread(target=self._reconcile_in_background, daemon=True)
+                    self._background.start()
                 return index
-        return self._rebuild(generation)
+        return self._reconcile()
 
-    def _rebuild(self, generation: int) -> KeywordIndex:
-        with self._build_lock:
+    def _reconcile(self) -> BM25Index:
+        with self._reconcile_lock:
+            # Serialised, and each reads the generation afresh: a later reconcile is never at an older
+            # generation, so a newer index is never replaced by an older one (whatever writers' clocks say).
+            generation = self.store.generation()
             with self._lock:
-                if self._index is not None and self._index.generation == generation:
-                    return self._index  # built by another caller while we waited
-            built = KeywordIndex.build(self.store, generation)
-            if self.folder is not None:
-                built.save(self.folder)
+                base = self._index
+            if base is not None and base.generation == generation:
+                return base
+            updated = reconcile(base or BM25Index.empty(), self.store, generation)
+            self._save(updated)
             with self._lock:
-                # Generations are timestamps: never replace a newer index with an older build.
-                if self._index is None or built.generation >= self._index.generation:
-                    self._index = built
-                return self._index
+                self._index = updated
+            return updated
+
+    def _reconcile_in_background(self) -> None:
+        try:
+            self._reconcile()
+        except Exception as exc:  # noqa: BLE001 - the next query retries; the previous index keeps serving
+            log.warning("could not update the keyword index: %s", exc)
+
+    def _save(self, index: BM25Index) -> None:
+        if self.folder is None:
+            return
+        try:
+            bm25_files.save(index, self.folder)
+        except OSError as exc:
+            log.warning("could not save the keyword index to %s: %s", self.folder, exc)

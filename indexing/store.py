@@ -294,10 +294,16 @@ class ChunkStore:
             got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
             if not got["ids"]:
                 return
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
-                if m is not None and d is not None:  # deleted meanwhile by a concurrent sync
-                    yield StoredChunk.from_chroma(i, d, m)
+            yield from _stored_chunks(got)
             offset += len(got["ids"])
+
+    def chunks_of_articles(self, article_ids: Sequence[str], batch: int = 100) -> Iterator[StoredChunk]:
+        """Every stored chunk of these articles, any sha (callers filter), `batch` articles per read."""
+        ids = list(dict.fromkeys(article_ids))
+        for lo in range(0, len(ids), batch):
+            yield from _stored_chunks(
+                self.chunks.get(where={"article_id": {"$in": ids[lo : lo + batch]}}, include=["documents", "metadatas"])
+            )
 
     def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
         return [chunk for chunk, _ in self.get_chunks_with_vectors(ids, vectors=False)]
@@ -317,6 +323,12 @@ class ChunkStore:
             if m is not None and d is not None  # deleted meanwhile by a concurrent sync
         }
         return [by_id[i] for i in ids if i in by_id]
+
+
+def _stored_chunks(got: dict[str, Any]) -> Iterator[StoredChunk]:
+    for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
+        if m is not None and d is not None:  # deleted meanwhile by a concurrent sync
+            yield StoredChunk.from_chroma(i, d, m)
 
 
 def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The BM25 keyword cache: derived from Chroma, stamped with the sync generation, never drifting."""
+"""The keyword cache on real Chroma: stamped with the sync generation, reconciled incrementally, never drifting."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import REPO, write_txt_article
+from conftest import REPO, news_text, write_txt_article
 from indexing.index import NewsIndex
-from indexing.keyword import _STAMP, KeywordCache, KeywordIndex
+import indexing.keyword as keyword
+from indexing import bm25_files
+from indexing.bm25 import BM25Index
+from indexing.bm25_files import MANIFEST
+from indexing.keyword import KeywordCache
 
 ARTICLES = {
     "chess.txt": ("Teenager wins chess title", "Lena Vogel won the national chess championship. She sacrificed her queen on move 31."),
@@ -42,11 +46,15 @@ def index(settings, embedder, corpus) -> NewsIndex:
     return news_index
 
 
-def forbid_build(monkeypatch):
-    def build(*args, **kwargs):
-        raise AssertionError("the keyword index was rebuilt instead of loaded")
+def forbid_reconcile(monkeypatch):
+    def reconcile(*args, **kwargs):
+        raise AssertionError("the keyword index was reconciled with Chroma instead of loaded")
 
-    monkeypatch.setattr(KeywordIndex, "build", classmethod(build))
+    monkeypatch.setattr(keyword, "reconcile", reconcile)
+
+
+def saved_generation(folder) -> int:
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["generation"]
 
 
 def test_search_finds_the_chunk_with_the_words(index, corpus):
@@ -64,9 +72,8 @@ def test_search_finds_the_chunk_with_the_words(index, corpus):
 
 def test_sync_saves_the_cache_stamped_with_the_generation(index):
     folder = index.keywords.folder
-    stamp = json.loads((folder / _STAMP).read_text(encoding="utf-8"))
-    assert stamp["generation"] == index.store.generation() != 0
-    assert sorted(stamp["ids"]) == sorted(c.id for c in index.store.iter_chunks())
+    assert saved_generation(folder) == index.store.generation() != 0
+    assert sorted(bm25_files.load(folder).ids) == sorted(c.id for c in index.store.iter_chunks())
 
 
 def test_unchanged_generation_returns_the_same_index(index):
@@ -76,7 +83,7 @@ def test_unchanged_generation_returns_the_same_index(index):
 
 def test_a_new_instance_loads_from_disk_when_the_generation_matches(index, settings, monkeypatch):
     generation = index.store.generation()
-    forbid_build(monkeypatch)
+    forbid_reconcile(monkeypatch)
     fresh = NewsIndex(settings)  # a new handle: new store client, new cache, same data dir
     loaded = fresh.keywords.current()
     assert loaded.generation == generation
@@ -88,13 +95,13 @@ def test_a_new_process_loads_from_disk_when_the_generation_matches(index, settin
         f"""
         import json
         from pathlib import Path
-        from indexing.keyword import KeywordIndex
+        import indexing.keyword
         from indexing.index import NewsIndex
         from indexing.settings import IndexSettings, SettingsSource
 
-        def build(*a, **k):
-            raise SystemExit("rebuilt instead of loaded")
-        KeywordIndex.build = classmethod(build)
+        def reconcile(*a, **k):
+            raise SystemExit("reconciled instead of loaded")
+        indexing.keyword.reconcile = reconcile
         settings = IndexSettings.from_env(SettingsSource(env={{
             "NEWSBOT_DATA_DIR": {str(settings.data_dir)!r}, "NEWSBOT_CONFIG": "/nonexistent/config.toml"}}))
         hits = NewsIndex(settings).keywords.current().search("steel cables", 1)
@@ -106,7 +113,7 @@ def test_a_new_process_loads_from_disk_when_the_generation_matches(index, settin
     assert json.loads(result.stdout.strip().splitlines()[-1])[0].endswith("bridge.txt")
 
 
-def test_a_sync_elsewhere_moves_the_generation_and_the_cache_rebuilds(index, settings, corpus):
+def test_a_sync_elsewhere_moves_the_generation_and_the_cache_follows(index, settings, corpus):
     other = NewsIndex(settings)  # another process's handle on the same index
     before = other.keywords.current()
     assert other.keywords.current().search("volcano", 3) == []
@@ -126,27 +133,27 @@ def test_a_sync_elsewhere_moves_the_generation_and_the_cache_rebuilds(index, set
 
 def test_a_stale_cache_on_disk_is_not_used(index, settings, corpus, monkeypatch):
     folder = index.keywords.folder
-    stale_generation = json.loads((folder / _STAMP).read_text(encoding="utf-8"))["generation"]
+    stale_generation = saved_generation(folder)
     # Change the index without refreshing the saved cache (as another writer would).
     write_txt_article(corpus, "volcano.txt", "Volcano erupts", "A volcano erupted near the village. Ash fell for hours.")
     from indexing.indexer import sync
 
     sync([corpus], index.store, index.embedder, settings)
-    assert json.loads((folder / _STAMP).read_text(encoding="utf-8"))["generation"] == stale_generation
+    assert saved_generation(folder) == stale_generation
 
     fresh = KeywordCache(NewsIndex(settings).store, folder)
     current = fresh.current()
     assert current.generation != stale_generation
     assert current.search("volcano", 3)[0].article_id.endswith("volcano.txt")
-    assert json.loads((folder / _STAMP).read_text(encoding="utf-8"))["generation"] == current.generation
+    assert saved_generation(folder) == current.generation
 
 
 def test_a_corrupt_cache_is_rebuilt(index, settings):
     folder = index.keywords.folder
-    (folder / _STAMP).write_text("{not json", encoding="utf-8")
+    (folder / MANIFEST).write_text("{not json", encoding="utf-8")
     current = KeywordCache(NewsIndex(settings).store, folder).current()
     assert current.search("steel cables", 1)[0].article_id.endswith("bridge.txt")
-    assert json.loads((folder / _STAMP).read_text(encoding="utf-8"))["generation"] == index.store.generation()
+    assert saved_generation(folder) == index.store.generation()
 
 
 def test_an_empty_index_has_an_empty_keyword_index(settings):
@@ -154,7 +161,7 @@ def test_an_empty_index_has_an_empty_keyword_index(settings):
     assert current.ids == [] and current.search("anything", 5) == []
 
 
-def test_a_query_never_waits_for_a_rebuild_it_gets_the_previous_index_meanwhile(tmp_path, index_settings, embedder):
+def test_a_query_never_waits_for_a_reconcile_it_gets_the_previous_index_meanwhile(tmp_path, index_settings, embedder):
     import time
 
     corpus = tmp_path / "more"
@@ -169,6 +176,107 @@ def test_a_query_never_waits_for_a_rebuild_it_gets_the_previous_index_meanwhile(
     assert served is before, "the stale index answers at once"
     deadline = time.monotonic() + 60
     while reader.keywords.current(wait=False).generation != reader.store.generation():
-        assert time.monotonic() < deadline, "the background rebuild never finished"
+        assert time.monotonic() < deadline, "the background reconcile never finished"
         time.sleep(0.05)
     assert reader.keywords.current(wait=False).search("volcano ash", 3)[0].article_id.endswith("b.txt")
+
+
+# ---- incremental reconcile ---------------------------------------------------------------------
+
+
+def from_scratch(store) -> BM25Index:
+    return keyword.reconcile(BM25Index.empty(), store, store.generation())
+
+
+def assert_same_results(incremental: BM25Index, fresh: BM25Index, queries) -> None:
+    assert sorted(incremental.ids) == sorted(fresh.ids)
+    for query in queries:
+        got, want = incremental.search(query, 50), fresh.search(query, 50)
+        assert [h.chunk_id for h in got] == [h.chunk_id for h in want], query
+        assert [h.score for h in got] == pytest.approx([h.score for h in want], abs=1e-5), query
+
+
+def count_tokenized(monkeypatch) -> list[str]:
+    """Every text the BM25 index tokenises from now on."""
+    import indexing.bm25
+
+    seen: list[str] = []
+    real = indexing.bm25.tokenize
+
+    def counting(texts):
+        seen.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(indexing.bm25, "tokenize", counting)
+    return seen
+
+
+QUERIES = ("queen chess", "bridge steel cables repairs", "flood inquiry residents", "volcano ash village", "harbour")
+
+
+def test_one_new_article_is_all_a_reader_fetches_and_tokenises(index, settings, corpus, monkeypatch):
+    reader = NewsIndex(settings)
+    reader.keywords.current()
+    write_txt_article(corpus, "volcano.txt", "Volcano erupts", "A volcano erupted near the village. Ash fell for hours.")
+    index.sync([corpus])
+
+    tokenized = count_tokenized(monkeypatch)
+    fetched: list[str] = []
+    real_fetch = reader.store.chunks_of_articles
+    monkeypatch.setattr(reader.store, "chunks_of_articles", lambda ids: fetched.extend(ids) or real_fetch(ids))
+    monkeypatch.setattr(reader.store, "iter_chunks", lambda: pytest.fail("paged through every chunk"))
+    updated = reader.keywords.current()
+
+    volcano = str((corpus / "volcano.txt").resolve())
+    assert fetched == [volcano]
+    new_chunks = [c for c in index.store.iter_chunks() if c.article_id == volcano]
+    assert len(tokenized) == len(new_chunks) and all("Volcano erupts" in t for t in tokenized)
+    assert updated.search("volcano ash", 3)[0].article_id == volcano
+    assert_same_results(updated, from_scratch(index.store), QUERIES)
+
+
+def test_changed_and_deleted_articles_never_come_back_and_scores_stay_exact(index, settings, corpus):
+    reader = NewsIndex(settings)
+    before = reader.keywords.current()
+    write_txt_article(corpus, "chess.txt", "Chess club closes", "The chess club closed for lack of members. The hall was sold.")
+    (corpus / "flood.txt").unlink()
+    write_txt_article(corpus, "volcano.txt", "Volcano erupts", "A volcano erupted near the village. Ash fell for hours.")
+    report = index.sync([corpus])
+    assert (report.added, report.updated, report.removed) == (1, 1, 1)
+
+    after = reader.keywords.current()
+    committed = index.store.committed_hashes()
+    assert set(after.ids) == {c.id for c in index.store.iter_chunks() if committed[c.article_id] == c.sha256}
+    assert after.search("queen sacrificed", 5) == [] and after.search("flooding inquiry", 5) == []
+    assert all(committed.get(h.article_id) == h.sha256 for q in QUERIES for h in after.search(q, 50))
+    assert after.search("chess hall sold", 1)[0].article_id.endswith("chess.txt")
+    assert_same_results(after, from_scratch(index.store), (*QUERIES, "chess club members hall"))
+    assert before.search("queen sacrificed", 1), "the reader's previous index object is unchanged"
+
+
+def test_an_article_left_half_fetched_is_fetched_again(index, corpus, monkeypatch):
+    long = write_txt_article(corpus, "long.txt", "Budget debate", news_text(7, paragraphs=8))
+    index.sync([corpus])
+    store, article = index.store, str(long.resolve())
+    complete = from_scratch(store)
+    assert complete.articles[article][1] > 1
+    # As if a concurrent sync deleted one of its chunks mid-read (and a later sync put it back).
+    real = store.iter_chunks
+    monkeypatch.setattr(store, "iter_chunks", lambda: (c for c in real() if not (c.article_id == article and c.ordinal == 0)))
+    partial = from_scratch(store)
+    monkeypatch.undo()
+    assert partial.articles[article][1] == complete.articles[article][1] - 1
+
+    store.bump_generation()
+    redone = keyword.reconcile(partial, store, store.generation())
+    assert redone.articles[article] == complete.articles[article]
+    assert_same_results(redone, complete, (*QUERIES, "budget schools"))
+
+
+def test_a_missing_segment_file_falls_back_to_a_rebuild(index, settings):
+    folder = index.keywords.folder
+    next(folder.glob("seg-*.npz")).unlink()
+    assert bm25_files.load(folder) is None
+    current = KeywordCache(NewsIndex(settings).store, folder).current()
+    assert current.search("steel cables", 1)[0].article_id.endswith("bridge.txt")
+    assert bm25_files.load(folder).ids == current.ids
