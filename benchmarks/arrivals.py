@@ -13,7 +13,7 @@ in this process and, one at a time, an article with a unique word lands in the f
 hidden temporary file and renamed, as a downloader or the feed poller does). From the rename on, the
 benchmark queries until the article is answerable:
 - dense: the top 10 of a vector query for its last paragraph hold one of its committed chunks;
-- keyword: BM25 for its unique word finds one of its committed chunks (this includes the rebuild of
+- keyword: BM25 for its unique word finds one of its committed chunks (this includes the update of
   the keyword index the new generation triggers);
 and prints p50/p95/max of each, and of whichever came first ("answerable").
 """
@@ -150,14 +150,14 @@ def measure(index: NewsIndex, watcher: Watcher, corpus: Path, arrivals: int, rng
                 if any(h.article_id == article_id and h.sha256 == sha for h in hits):
                     keyword = time.perf_counter() - landed
             time.sleep(0.02)
-        watcher.wait_for(lambda h: len(h) > syncs_before, timeout)  # let the sync (and its keyword rebuild) finish
+        watcher.wait_for(lambda h: len(h) > syncs_before, timeout)  # let the sync (and its keyword update) finish
         events = [e for e in watcher.history[syncs_before:] if e.report is not None]
         indexer = sum(e.report.seconds for e in events)
         rows.append({
             "arrival": i, "dense": dense, "keyword": keyword, "syncs": len(events),
             "sync": sum(e.seconds for e in events),  # the watcher's whole sync
             "indexer": indexer,  # read, chunk, embed, write, commit
-            "keyword_refresh": sum(e.seconds for e in events) - indexer,  # the BM25 rebuild after it
+            "keyword_refresh": sum(e.seconds for e in events) - indexer,  # the BM25 update after it
         })
     return rows
 
@@ -207,7 +207,7 @@ def report(rows: list[dict], chunks: int, setup: float, start_sync: float, args)
     metrics = {
         "answerable (first of dense, keyword)": first,
         "dense (vector query, committed filter)": series("dense"),
-        "keyword (BM25 incl. its rebuild)": series("keyword"),
+        "keyword (BM25 incl. its update)": series("keyword"),
         "  watcher sync, all of it": series("sync"),
         "  of which indexer (read, embed, write)": series("indexer"),
         "  of which keyword index refresh": series("keyword_refresh"),

@@ -201,7 +201,7 @@ class ChunkStore:
             self._delete_stale_chunks(p.article.id, keep_sha=p.article.sha256)
         if replaced:
             # A new generation after the stale chunks went too: a keyword index built while they were
-            # being deleted carries the older generation, so readers rebuild it instead of keeping it.
+            # being deleted carries the older generation, so readers reconcile it instead of keeping it.
             self._put_records(
                 [p.article.id for p in replaced] + [META_ID],
                 [{**metas[p.article.id], "sha256": p.article.sha256, "status": "ok"} for p in replaced]
