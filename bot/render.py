@@ -59,6 +59,13 @@ def render_trace(answer: Answer, console: Console) -> None:
     """`--explain`: each stage's candidates with their scores."""
     trace = answer.trace
     retrieval = trace.get("retrieval", {})
+    if "as_of" in retrieval:
+        window = retrieval.get("window_days")
+        console.print(
+            f"[bold]time scope[/] asked on {retrieval['as_of']}; "
+            + (f"articles of the last {window} days preferred" if window else "no time window")
+            + ("; the newest preferred" if retrieval.get("latest") else "")
+        )
     for stage in ("dense", "keyword", "fused"):
         console.print(f"[bold]{stage}[/]")
         for row in retrieval.get(stage, []):

@@ -71,6 +71,8 @@ def test_explain_prints_each_stage(run):
     assert result.exit_code == 0
     for stage in ("dense", "keyword", "fused", "sentences"):
         assert stage in result.stdout
+    scoped = run("ask", "Who led the US delegation this week?", "--explain", "--as-of", "2022-12-06")
+    assert "asked on 2022-12-06; articles of the last 7 days preferred" in scoped.stdout
 
 
 def test_chat_carries_the_conversation(run):
