@@ -16,6 +16,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from bot.answer import Answer, Turn
 from bot.condense import condense_offline
 from bot.extractive import ExtractiveAnswerer
+from bot.question import last_full_question
 from bot.retrieval import HybridSearch, NewsRetriever
 from bot.settings import BotSettings
 from indexing.index import NewsIndex
@@ -70,7 +71,11 @@ class NewsBot:
             answer = self.generative.answer(question, standalone, result.passages[: self.settings.top_k], as_of)
         else:
             answer = self.extractive.answer(
-                standalone, result.passages, focus=question if standalone != question else None, query_vector=result.query_vector
+                standalone,
+                result.passages,
+                focus=question if standalone != question else None,
+                query_vector=result.query_vector,
+                previous=last_full_question([turn.question for turn in history]),
             )
         trace: dict[str, Any] = dict(answer.trace)
         if explain:

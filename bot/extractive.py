@@ -20,7 +20,15 @@ import numpy as np
 
 from bot.answer import Answer, Citation
 from bot.places import is_country
-from bot.question import QuestionAnalysis, analyse, content_words, is_amount_of_time, stems
+from bot.question import (
+    QuestionAnalysis,
+    analyse,
+    content_words,
+    is_amount_of_time,
+    is_elliptical,
+    stems,
+    with_answer_type_of,
+)
 from bot.retrieval import Passage
 from bot.settings import DEFAULT_MIN_CONFIDENCE
 from indexing.embedding import Embedder
@@ -84,12 +92,20 @@ class ExtractiveAnswerer:
         self.min_confidence = min_confidence
 
     def answer(
-        self, question: str, passages: Sequence[Passage], focus: str | None = None, query_vector: np.ndarray | None = None
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        focus: str | None = None,
+        query_vector: np.ndarray | None = None,
+        previous: str | None = None,
     ) -> Answer:
         """Answer `question` from `passages`; `focus` is the user's own words when `question` was condensed;
-        `query_vector` is `question`'s embedding when the caller has it already."""
+        `query_vector` is `question`'s embedding when the caller has it already; `previous` is the
+        conversation's last question, whose answer type an elliptical follow-up ("and the Russian side?") keeps."""
         analysis = analyse(question)
         wanted = analyse(focus) if focus else analysis
+        if focus and previous and not wanted.typed and is_elliptical(focus):
+            wanted = with_answer_type_of(wanted, analyse(previous))
         # A follow-up with key terms of its own is scored on them first; "when was that?" has none.
         scoring = wanted if wanted.terms else analysis
         dim = len(query_vector) if query_vector is not None else 0
@@ -98,7 +114,9 @@ class ExtractiveAnswerer:
             return Answer(REFUSAL, (), False, question=focus or question, standalone_question=question)
         context = question if scoring is not analysis else None
         ranked = self._score(scoring.text, candidates, context, query_vector)
-        span = self._best_span(wanted, analysis, ranked) if wanted.typed else None
+        # Entities the user's own questions name are not the answer; earlier answers may be ("what about the US?").
+        named = analysis.terms if not focus else wanted.terms | (analyse(previous).terms if previous else frozenset())
+        span = self._best_span(wanted, analysis, named, ranked) if wanted.typed else None
         best = span.sentence if span else ranked[0]
         confidence = self.confidence(best, typed=wanted.typed, span_found=span is not None)
         trace = {
@@ -160,7 +178,9 @@ class ExtractiveAnswerer:
         scored.sort(key=lambda s: (round(s.score, 6), s.passage.published or date.min), reverse=True)
         return scored
 
-    def _best_span(self, wanted: QuestionAnalysis, analysis: QuestionAnalysis, ranked: list[Sentence]) -> Span | None:
+    def _best_span(
+        self, wanted: QuestionAnalysis, analysis: QuestionAnalysis, named: frozenset[str], ranked: list[Sentence]
+    ) -> Span | None:
 
         top = ranked[:_NER_SENTENCES]
         best: Span | None = None
@@ -173,7 +193,7 @@ class ExtractiveAnswerer:
                     end -= 2  # "Osama bin Laden's" -> "Osama bin Laden"
                 text = sentence.text[start:end]
                 ent_terms = set(stems(content_words(text)))
-                if ent_terms and ent_terms <= analysis.terms:
+                if ent_terms and ent_terms <= named:
                     continue  # the question already names it: not the answer
                 type_weight = 1.0 - 0.08 * wanted.answer_types.index(label)
                 if label == "GPE" and wanted.place and (wanted.place == "city") == is_country(text):

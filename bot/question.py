@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Sequence
 
 # spaCy entity labels, in order of preference, for each kind of question.
 PERSON = ("PERSON", "ORG", "NORP", "GPE")
@@ -92,6 +93,26 @@ def place_kind(question: str) -> str | None:
     if _COUNTRY.search(question):
         return "country"
     return None
+
+
+_ASKS = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+_ELLIPTICAL_LEAD = re.compile(r"^\s*(and|but|also|so)?\s*(what|how) about\b", re.I)
+
+
+def is_elliptical(question: str) -> bool:
+    """A follow-up that names only a new subject ("and the Russian side?", "what about Spain?"): it asks
+    the same kind of thing as the turn before."""
+    return not _ASKS.search(_ELLIPTICAL_LEAD.sub("", question))
+
+
+def last_full_question(questions: Sequence[str]) -> str | None:
+    """The latest question that asks something itself: what a run of elliptical follow-ups refers to."""
+    return next((q for q in reversed(questions) if not is_elliptical(q)), None)
+
+
+def with_answer_type_of(question: QuestionAnalysis, earlier: QuestionAnalysis) -> QuestionAnalysis:
+    """`question`, asking for what `earlier` asked for (a person, a number, a city ...)."""
+    return replace(question, answer_types=earlier.answer_types, place=earlier.place, duration=earlier.duration)
 
 
 def analyse(question: str) -> QuestionAnalysis:

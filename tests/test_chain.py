@@ -80,6 +80,18 @@ def test_follow_up_is_condensed_from_earlier_turns(bot):
     assert_verbatim(follow)
 
 
+def test_an_elliptical_follow_up_asks_for_what_the_last_full_question_asked(bot):
+    first = bot.ask("Who led the US delegation to the talks?")
+    history = [Turn(first.question, first.text)]
+    follow = bot.ask("and the Russian side?", history)
+    assert follow.answered and follow.text.startswith("Sergei A."), follow.text  # a person, not a sentence
+    history.append(Turn(follow.question, follow.text))
+    # Two turns on, still a person; and an earlier answer can be the answer again.
+    again = bot.ask("what about the US delegation?", history)
+    assert again.text.startswith("Wendy R."), again.text
+    assert_verbatim(follow)
+
+
 def test_condensation_only_when_the_question_leans_on_history():
     history = [Turn("Who led the US delegation to the talks?", "Wendy R. [1]")]
     assert needs_context("when was that?")
@@ -106,6 +118,9 @@ def test_the_chain_is_a_langchain_runnable(bot):
     assert isinstance(answer, Answer) and "30" in answer.text
     batch = runnable.batch(["Who is the NATO Secretary-General?"])
     assert "Stoltenberg" in batch[0].text
+    # "as_of" (a date or YYYY-MM-DD): before the seed article was published, nothing answers.
+    early = runnable.invoke({"question": "How many members does NATO have?", "as_of": "2022-11-01"})
+    assert not early.answered and early.closest == ()
 
 
 def test_explain_trace_has_every_stage(bot):

@@ -6,7 +6,7 @@ import pytest
 
 from bot.extractive import _restates
 from bot.places import is_country
-from bot.question import analyse, expected_types
+from bot.question import analyse, expected_types, is_elliptical, last_full_question
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,11 @@ def test_how_long_wants_an_amount_of_time():
 def test_role_nouns_after_which_ask_for_a_person():
     assert expected_types("Which Under Secretary of State headed the delegation?")[0] == "PERSON"
     assert expected_types("Which NFL quarterback was suspended?")[0] == "PERSON"
+
+
+def test_elliptical_follow_ups_name_only_a_new_subject():
+    assert is_elliptical("and the Russian side?") and is_elliptical("What about Spain?") and is_elliptical("and in Belarus?")
+    assert not is_elliptical("and who led the Russian side?") and not is_elliptical("when was that?")
+    questions = ["How many troops are there?", "and in Belarus?", "what about Poland?"]
+    assert last_full_question(questions) == "How many troops are there?"
+    assert last_full_question(["and in Belarus?"]) is None
