@@ -3,13 +3,12 @@
 Exposed as a LangChain `BaseRetriever` (`NewsRetriever`) so the pieces are reusable in users' own
 chains; `HybridSearch.search()` is the typed core the chain uses, with a trace for `--explain`.
 Only committed chunks are ever returned: each hit's article hash must equal the article's
-committed hash in the registry (cached per sync generation), so a query running during a sync
-never sees half of a replaced article.
+committed hash in the registry (read for the hits' articles only, cached per sync generation: see
+indexing.committed), so a query running during a sync never sees half of a replaced article.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,6 +20,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from bot.timescope import TimeScope, time_scope
+from indexing.committed import CommittedHashes
 from indexing.index import NewsIndex
 from indexing.store import StoredChunk
 
@@ -62,31 +62,19 @@ class HybridSearch:
     def __init__(self, index: NewsIndex, candidates: int = 30):
         self.index = index
         self.candidates = candidates
-        self._committed: tuple[int, dict[str, str]] | None = None
-        self._lock = threading.Lock()
-
-    def committed(self, generation: int) -> dict[str, str]:
-        with self._lock:
-            if self._committed is None or self._committed[0] != generation:
-                self._committed = (generation, self.index.store.committed_hashes())
-            return self._committed[1]
+        self.committed = CommittedHashes(index.store)
 
     def search(self, query: str, k: int = 8, query_vector=None, as_of: date | None = None) -> SearchResult:
         """The k best committed passages for `query`, asked on `as_of` (default today; see bot.timescope)."""
         store = self.index.store
         generation = store.generation()
-        committed = self.committed(generation)
         vector = self.index.query_embedder.embed_query(query) if query_vector is None else query_vector
         # Ask for more than needed: some hits may be uncommitted versions, filtered out below.
-        dense = [
-            (chunk, sim)
-            for chunk, sim in store.query(vector, self.candidates * 2)
-            if committed.get(chunk.article_id) == chunk.sha256
-        ][: self.candidates]
-        keyword_hits = [
-            h for h in self.index.keywords.current(generation, wait=False).search(query, self.candidates * 2)
-            if committed.get(h.article_id) == h.sha256
-        ][: self.candidates]
+        dense_hits = store.query(vector, self.candidates * 2)
+        keyword_hits = self.index.keywords.current(generation, wait=False).search(query, self.candidates * 2)
+        committed = self.committed.of({c.article_id for c, _ in dense_hits} | {h.article_id for h in keyword_hits}, generation)
+        dense = [(c, sim) for c, sim in dense_hits if committed.get(c.article_id) == c.sha256][: self.candidates]
+        keyword_hits = [h for h in keyword_hits if committed.get(h.article_id) == h.sha256][: self.candidates]
 
         fused: dict[str, dict[str, Any]] = {}
         for rank, (chunk, sim) in enumerate(dense, start=1):

@@ -167,8 +167,16 @@ class ChunkStore:
         return {i: _record_from_meta(i, m) for i, m in zip(result["ids"], result["metadatas"] or [])}
 
     def committed_hashes(self) -> dict[str, str]:
-        """article id -> committed sha256, the filter every query applies."""
+        """article id -> committed sha256, for every article."""
         return {i: r.sha256 for i, r in self.article_records().items() if r.sha256}
+
+    def committed_hashes_of(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """article id -> committed sha256, for these articles only (the filter every query applies)."""
+        if not article_ids:
+            return {}
+        got = self.articles.get(ids=list(article_ids), include=["metadatas"])
+        records = (_record_from_meta(i, m) for i, m in zip(got["ids"], got["metadatas"] or []) if m is not None)
+        return {r.id: r.sha256 for r in records if r.sha256}
 
     # ---- writing articles ---------------------------------------------------------------------
     def write_articles(self, items: Sequence["PreparedArticle"]) -> None:

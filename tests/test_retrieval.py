@@ -110,3 +110,34 @@ def test_a_week_window_outweighs_a_closer_wording_from_another_year(news_index, 
     passages = search.search("city council budget this week", k=3, as_of=date(2021, 3, 5)).passages
     assert passages[0].chunk.published == "2021-03-01"
     assert "2023-03-01" not in {p.chunk.published for p in passages}
+
+
+def test_a_query_reads_the_registry_only_for_its_hits_articles_once_per_generation(news_index, dated_corpus, monkeypatch):
+    extra = [{"url": f"https://example.test/extra-{n}", "title": f"Weather {n}", "date": f"2022-01-0{n}",
+              "text": f"Rain fell on {n} districts. Forecasters expect a dry weekend."} for n in range(1, 6)]
+    (dated_corpus / "extra.jsonl").write_text("\n".join(json.dumps(r) for r in extra), encoding="utf-8")
+    news_index.sync([dated_corpus])
+    store = news_index.store
+    search = HybridSearch(news_index, candidates=1)  # two dense hits, at most two keyword hits
+
+    def whole_registry():
+        raise AssertionError("a query read the whole registry")
+
+    reads: list[set[str]] = []
+    read_some = store.committed_hashes_of
+    monkeypatch.setattr(store, "committed_hashes", whole_registry)
+    monkeypatch.setattr(store, "committed_hashes_of", lambda ids: reads.append(set(ids)) or read_some(ids))
+    first = search.search("Quillipoo okapi", k=3).passages
+    assert "Quillipoo" in first[0].chunk.text
+    assert 1 <= len(reads[0]) <= 4, reads  # of the 8 articles, only those among the hits
+    count = len(reads)
+    search.search("Quillipoo okapi", k=3)
+    assert len(reads) == count, "the same generation's hashes were read again"
+    # A sync moves the generation: the cached hashes are dropped and the replaced text is what is found.
+    (dated_corpus / "news.jsonl").write_text(
+        (dated_corpus / "news.jsonl").read_text(encoding="utf-8").replace("Quillipoo", "Zorblax"), encoding="utf-8"
+    )
+    news_index.sync([dated_corpus])
+    after = search.search("okapi calf Zorblax", k=3).passages
+    assert "Zorblax" in after[0].chunk.text and all("Quillipoo" not in p.chunk.text for p in after)
+    assert len(reads) > count
