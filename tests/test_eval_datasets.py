@@ -110,6 +110,9 @@ def test_own_jsonl_default_corpus_and_errors(tmp_path):
         load_dataset(broken, corpus=tmp_path)
     with pytest.raises(EvalDataError, match="questions.jsonl"):
         load_dataset(tmp_path)  # a folder that is no data set
+    undated = write_jsonl(tmp_path / "when.jsonl", [{"question": "Q?", "answers": [], "asked_on": "last Tuesday"}])
+    with pytest.raises(EvalDataError, match=r"when.jsonl:1: field 'asked_on' has an unreadable date 'last Tuesday'"):
+        load_dataset(undated, corpus=tmp_path)
 
 
 def test_resolve_article_ref(tmp_path):

@@ -153,7 +153,7 @@ def load_realtimeqa(folder: Path, corpus: Path | None = None) -> EvalDataset:
                 gold_article_ids=tuple(ids[d] for d in q.get("gold_doc_ids") or () if d in ids),
                 score_answer=not q.get("choice_dependent", False),
                 score_retrieval=bool(q.get("has_gold_article", True)),
-                asked_on=parse_date(q.get("question_date")),
+                asked_on=_date_field(q, "question_date", folder / "questions.jsonl", number),
             )
         )
     return EvalDataset(folder.name, "realtimeqa", folder, (Path(corpus) if corpus else articles,), tuple(questions))
@@ -200,7 +200,7 @@ def load_jsonl(path: Path, corpus: Path | None) -> EvalDataset:
                 question=_field(q, "question", str, path, number).strip(),
                 answers=tuple(a for a in answers if a.strip()),
                 gold_article_ids=tuple(resolve_article_ref(str(r), corpus) for r in refs),
-                asked_on=parse_date(q.get("asked_on")),
+                asked_on=_date_field(q, "asked_on", path, number),
             )
         )
     return EvalDataset(path.stem, "jsonl", path, (corpus,), tuple(questions))
@@ -223,6 +223,15 @@ def _field(record: dict[str, Any], name: str, kind: type, path: Path, number: in
     if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
         raise EvalDataError(f"{path}:{number}: field {name!r} is missing or not a {kind.__name__}")
     return value
+
+
+def _date_field(record: dict[str, Any], name: str, path: Path, number: int) -> date | None:
+    """An optional date field: None when absent, an error naming the place when unreadable."""
+    raw = record.get(name)
+    parsed = parse_date(raw)
+    if raw not in (None, "") and parsed is None:
+        raise EvalDataError(f"{path}:{number}: field {name!r} has an unreadable date {raw!r} (use YYYY-MM-DD)")
+    return parsed
 
 
 def read_corpus(paths: tuple[Path, ...]) -> dict[str, Article]:
