@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from bot.answer import Answer, Citation
-from bot.places import is_country
+from bot.places import place_fit
 from bot.question import (
     QuestionAnalysis,
     analyse,
@@ -196,8 +196,10 @@ class ExtractiveAnswerer:
                 if ent_terms and ent_terms <= named:
                     continue  # the question already names it: not the answer
                 type_weight = 1.0 - 0.08 * wanted.answer_types.index(label)
-                if label == "GPE" and wanted.place and (wanted.place == "city") == is_country(text):
-                    continue  # a country for "which city", or a city for "which country"
+                if label == "GPE" and wanted.place:
+                    type_weight *= place_fit(text, wanted.place)  # "which state": Idaho over Coeur d'Alene
+                    if type_weight == 0.0:
+                        continue  # a country for "which city", a city for "which country" ...
                 if wanted.duration and not is_amount_of_time(text):
                     continue  # "how long" wants "four hours", not "Wednesday"
                 closeness = _closeness(start, end, matches, len(sentence.text))

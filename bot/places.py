@@ -1,6 +1,7 @@
-"""Country names, so "which city" is not answered with a country and "which country" prefers one.
+"""Country and US state names, so "which city" is not answered with a country or a state, "which
+state" not with a country, and "which country" gets one.
 
-spaCy labels both cities and countries GPE; this list tells them apart well enough for answers.
+spaCy labels cities, states and countries all GPE; these lists tell them apart well enough for answers.
 """
 
 from __future__ import annotations
@@ -28,6 +29,38 @@ Vatican Venezuela Vietnam Yemen Zambia Zimbabwe
 )
 
 
+US_STATES = frozenset(
+    name.replace("_", " ").lower()
+    for name in """
+Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho Illinois
+Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota Mississippi Missouri
+Montana Nebraska Nevada New_Hampshire New_Jersey New_Mexico New_York North_Carolina North_Dakota Ohio Oklahoma
+Oregon Pennsylvania Rhode_Island South_Carolina South_Dakota Tennessee Texas Utah Vermont Virginia Washington
+West_Virginia Wisconsin Wyoming
+""".split()
+)
+
+
+def _normal(name: str) -> str:
+    return name.lower().strip().removeprefix("the ")
+
+
 def is_country(name: str) -> bool:
-    lowered = name.lower().strip()
-    return lowered.removeprefix("the ") in COUNTRIES
+    return _normal(name) in COUNTRIES
+
+
+def is_us_state(name: str) -> bool:
+    return _normal(name) in US_STATES
+
+
+def place_fit(name: str, kind: str) -> float:
+    """How well a place name answers a question asking for a `kind` ("city", "state", "country"):
+    1.0 known to fit, 0.9 may fit (not in the lists: a town, a state outside the US), 0.0 does not.
+    Names in two lists (Georgia; New York and Washington as cities) fit either way."""
+    if kind == "country":
+        return 1.0 if is_country(name) else 0.0
+    if kind == "state":
+        return 1.0 if is_us_state(name) else 0.0 if is_country(name) else 0.9
+    if _normal(name) in {"new york", "washington"}:
+        return 0.9
+    return 0.0 if is_country(name) or is_us_state(name) else 0.9

@@ -40,7 +40,7 @@ class QuestionAnalysis:
     answer_types: tuple[str, ...]  # spaCy labels wanted, best first; () for open questions
     terms: frozenset[str]  # stemmed content words
     surface_terms: tuple[str, ...]  # the content words as written, lower case
-    place: str | None = None  # "city" or "country" when the question names which kind of place
+    place: str | None = None  # "city", "state" or "country" when the question names which kind of place
     duration: bool = False  # "how long": the answer is an amount of time, not a date
 
     @property
@@ -85,6 +85,7 @@ def stems(words: list[str]) -> list[str]:
 
 _CITY = re.compile(r"\b(what|which) (city|town|capital)\b|\bin (which|what) (city|town)\b", re.I)
 _COUNTRY = re.compile(r"\b(what|which) (country|countries|nation)\b", re.I)
+_STATE = re.compile(r"\b(what|which) (us |u\.s\. )?states?\b|\bin (which|what) (us |u\.s\. )?state\b", re.I)
 
 
 def place_kind(question: str) -> str | None:
@@ -92,6 +93,8 @@ def place_kind(question: str) -> str | None:
         return "city"
     if _COUNTRY.search(question):
         return "country"
+    if _STATE.search(question):
+        return "state"
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.extractive import _restates
-from bot.places import is_country
+from bot.places import is_country, place_fit
 from bot.question import analyse, expected_types, is_elliptical, last_full_question
 
 
@@ -39,6 +39,16 @@ def test_place_kind_and_countries():
     assert analyse("Who won?").place is None
     assert is_country("the United States") and is_country("New Zealand") and not is_country("Brussels")
     assert "ORG" not in expected_types("Which country declared victory?")
+    assert analyse("Primary voters in which state rejected the amendment?").place == "state"
+    assert analyse("Which US state banned the toys?").place == "state"
+
+
+def test_which_place_names_fit_which_kind_of_question():
+    assert place_fit("Idaho", "state") > place_fit("Bavaria", "state") > place_fit("the US", "state") == 0.0
+    assert 0.0 == place_fit("Idaho", "city") < place_fit("Coeur d'Alene", "city")
+    assert place_fit("France", "city") == 0.0 and place_fit("New York", "city") > 0.0
+    assert place_fit("Georgia", "country") == place_fit("Georgia", "state") == 1.0
+    assert place_fit("Brussels", "country") == 0.0
 
 
 def test_key_terms_are_stemmed_content_words():
