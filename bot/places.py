@@ -55,12 +55,13 @@ def is_us_state(name: str) -> bool:
 
 def place_fit(name: str, kind: str) -> float:
     """How well a place name answers a question asking for a `kind` ("city", "state", "country"):
-    1.0 known to fit, 0.9 may fit (not in the lists: a town, a state outside the US), 0.0 does not.
-    Names in two lists (Georgia; New York and Washington as cities) fit either way."""
+    1.0 fits, 0.9 may fit (a state question answered by a name in no list: a state outside the US,
+    or a town), 0.0 does not. Cities are in no list, so for "which city" any name but a country's
+    or a state's fits (New York and Washington are cities too)."""
     if kind == "country":
         return 1.0 if is_country(name) else 0.0
     if kind == "state":
         return 1.0 if is_us_state(name) else 0.0 if is_country(name) else 0.9
     if _normal(name) in {"new york", "washington"}:
-        return 0.9
-    return 0.0 if is_country(name) or is_us_state(name) else 0.9
+        return 1.0
+    return 0.0 if is_country(name) or is_us_state(name) else 1.0
