@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from bot.answer import Answer, Citation
-from bot.places import place_fit
+from bot.places import country_of_demonym, place_fit
 from bot.question import (
     QuestionAnalysis,
     analyse,
@@ -58,9 +58,9 @@ class Sentence:
 @dataclass(frozen=True)
 class Span:
     sentence: Sentence
-    start: int  # absolute offsets
+    start: int  # absolute offsets of the entity in the article
     end: int
-    text: str
+    text: str  # the answer: the entity's words, or the country a nationality names ("Saudi" -> Saudi Arabia)
     label: str
     score: float
 
@@ -187,27 +187,37 @@ class ExtractiveAnswerer:
         for sentence, ents in _entities_while_useful(top, lambda: best.score if best else None):
             matches = _term_positions(sentence.text, analysis)
             for start, end, label in ents:
-                if label not in wanted.answer_types:
-                    continue
                 if sentence.text.endswith(("'s", "’s"), start, end):
                     end -= 2  # "Osama bin Laden's" -> "Osama bin Laden"
                 text = sentence.text[start:end]
                 ent_terms = set(stems(content_words(text)))
                 if ent_terms and ent_terms <= named:
                     continue  # the question already names it: not the answer
-                type_weight = 1.0 - 0.08 * wanted.answer_types.index(label)
-                if label == "GPE" and wanted.place:
-                    type_weight *= place_fit(text, wanted.place)  # "which state": Idaho over Coeur d'Alene
-                    if type_weight == 0.0:
-                        continue  # a country for "which city", a city for "which country" ...
-                if wanted.duration and not is_amount_of_time(text):
-                    continue  # "how long" wants "four hours", not "Wednesday"
+                typed = _typed_answer(wanted, label, text)
+                if typed is None:
+                    continue
+                type_weight, answer = typed
                 closeness = _closeness(start, end, matches, len(sentence.text))
                 score = sentence.score * type_weight + _CLOSENESS_WEIGHT * closeness
                 if best is None or score > best.score:
                     a, b = sentence.start + start, sentence.start + end
-                    best = Span(sentence, a, b, text, label, score)
+                    best = Span(sentence, a, b, answer, label, score)
         return best
+
+
+def _typed_answer(wanted: QuestionAnalysis, label: str, text: str) -> tuple[float, str] | None:
+    """How well an entity answers what the question asks for, and the answer's words; None: it does not."""
+    if label not in wanted.answer_types:
+        return None
+    if wanted.duration and not is_amount_of_time(text):
+        return None  # "how long" wants "four hours", not "Wednesday"
+    if wanted.place == "country" and label == "NORP":
+        country = country_of_demonym(text)  # "Saudi officials" answer "which country" with Saudi Arabia
+        return (1.0, country) if country else None
+    weight = 1.0 - 0.08 * wanted.answer_types.index(label)
+    if label == "GPE" and wanted.place:
+        weight *= place_fit(text, wanted.place)  # "which state": Idaho over Coeur d'Alene; never a city for a country
+    return (weight, text) if weight > 0 else None
 
 
 def _entities_while_useful(

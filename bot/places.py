@@ -6,8 +6,8 @@ spaCy labels cities, states and countries all GPE; these lists tell them apart w
 
 from __future__ import annotations
 
-COUNTRIES = frozenset(
-    name.replace("_", " ").lower()  # _ joins the words of one name
+_COUNTRY_NAMES = tuple(
+    name.replace("_", " ")  # _ joins the words of one name
     for name in """
 Afghanistan Albania Algeria Andorra Angola Argentina Armenia Australia Austria Azerbaijan Bahamas Bahrain
 Bangladesh Barbados Belarus Belgium Belize Benin Bhutan Bolivia Bosnia Botswana Brazil Brunei Bulgaria
@@ -27,6 +27,17 @@ Great_Britain England Scotland Wales United_States US U.S. USA U.S.A. America Ur
 Vatican Venezuela Vietnam Yemen Zambia Zimbabwe
 """.split()
 )
+COUNTRIES = frozenset(name.lower() for name in _COUNTRY_NAMES)
+# Demonyms that do not start with their country's name ("Chinese" does: China minus its last letter).
+_IRREGULAR_DEMONYMS = {
+    "french": "France", "british": "United Kingdom", "english": "England", "spanish": "Spain", "dutch": "Netherlands",
+    "swiss": "Switzerland", "swedish": "Sweden", "turkish": "Turkey", "polish": "Poland", "danish": "Denmark",
+    "finnish": "Finland", "norwegian": "Norway", "filipino": "Philippines", "irish": "Ireland", "welsh": "Wales",
+    "scottish": "Scotland", "lebanese": "Lebanon", "portuguese": "Portugal", "emirati": "United Arab Emirates",
+    "belgian": "Belgium", "peruvian": "Peru", "argentine": "Argentina", "argentinian": "Argentina",
+    "american": "United States", "greek": "Greece", "thai": "Thailand", "cuban": "Cuba", "afghan": "Afghanistan",
+    "german": "Germany", "dominican": "Dominican Republic", "czech": "Czech Republic", "slovak": "Slovakia", "kiwi": "New Zealand",
+}
 
 
 US_STATES = frozenset(
@@ -51,6 +62,25 @@ def is_country(name: str) -> bool:
 
 def is_us_state(name: str) -> bool:
     return _normal(name) in US_STATES
+
+
+_NOT_DEMONYMS = frozenset({"north", "south", "united", "great", "central", "dominican", "sierra", "papua"})
+
+
+def country_of_demonym(demonym: str) -> str | None:
+    """The country a nationality word names ("Saudi" -> Saudi Arabia, "Sri Lankan" -> Sri Lanka,
+    "Chinese" -> China), or None ("Muslim", "Republicans")."""
+    word = _normal(demonym)
+    if word in _IRREGULAR_DEMONYMS:
+        return _IRREGULAR_DEMONYMS[word]
+    matches = []
+    for name in _COUNTRY_NAMES:
+        lowered = name.lower()
+        stem = lowered[:-1] if lowered[-1] in "aeoy" else lowered  # Chin(a)ese, Ukrain(e)ian, Ital(y)ian
+        first_word = lowered.startswith(word + " ") and len(word) >= 5 and word not in _NOT_DEMONYMS  # Saudi
+        if len(stem) >= 4 and word.startswith(stem) or first_word:
+            matches.append(name)
+    return max(matches, key=len) if matches else None  # Nigerian: Nigeria, not Niger
 
 
 def place_fit(name: str, kind: str) -> float:

@@ -142,19 +142,3 @@ def test_a_query_reads_the_registry_only_for_its_hits_articles_once_per_generati
     assert "Zorblax" in after[0].chunk.text and all("Quillipoo" not in p.chunk.text for p in after)
     assert len(reads) > count
 
-
-def test_which_state_is_answered_with_the_state_not_the_town_or_country(news_index, tmp_path):
-    corpus = tmp_path / "states"
-    corpus.mkdir()
-    record = {"url": "https://example.test/arrests", "title": "Arrests near a Pride event", "date": "2022-06-12",
-              "text": "Police in Coeur d'Alene, a US town in Idaho, arrested 31 men near a Pride event on Saturday."}
-    (corpus / "news.jsonl").write_text(json.dumps(record), encoding="utf-8")
-    news_index.sync([corpus])
-    from bot.chain import NewsBot
-    from bot.settings import BotSettings
-    from indexing.settings import SettingsSource
-
-    settings = BotSettings.from_env(SettingsSource(env={"NEWSBOT_DATA_DIR": str(tmp_path / "d"), "NEWSBOT_CONFIG": str(tmp_path / "none")}))
-    bot = NewsBot(settings, index=news_index)
-    assert bot.ask("In which state did police arrest 31 men near a Pride event?").text.startswith("Idaho")
-    assert bot.ask("In which town did police arrest 31 men?").text.startswith("Coeur d'Alene")
