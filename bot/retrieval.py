@@ -22,6 +22,7 @@ from pydantic import ConfigDict
 from bot.timescope import TimeScope, time_scope
 from indexing.committed import CommittedHashes
 from indexing.index import NewsIndex
+from indexing.keyword import KeywordHit
 from indexing.store import StoredChunk
 
 # Convex fusion of cosine and max-normalised BM25. On RealTimeQA dev this beat reciprocal rank
@@ -45,10 +46,15 @@ class Passage:
 
     @property
     def published(self) -> date | None:
-        try:
-            return date.fromisoformat(self.chunk.published) if self.chunk.published else None
-        except ValueError:
-            return None
+        return _day(self.chunk.published)
+
+
+def _day(iso: str) -> date | None:
+    """A stored publication date ("2022-12-04", or "" when unknown)."""
+    try:
+        return date.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -69,12 +75,19 @@ class HybridSearch:
         store = self.index.store
         generation = store.generation()
         vector = self.index.query_embedder.embed_query(query) if query_vector is None else query_vector
-        # Ask for more than needed: some hits may be uncommitted versions, filtered out below.
-        dense_hits = store.query(vector, self.candidates * 2)
-        keyword_hits = self.index.keywords.current(generation, wait=False).search(query, self.candidates * 2)
+        scope = time_scope(query, as_of)
+        # Ask for more than needed: some hits may be uncommitted versions, or (with an as-of day)
+        # articles from after it, filtered out below.
+        wanted = self.candidates * (6 if scope.cutoff else 2)
+        dense_hits = store.query(vector, wanted)
+        keyword_hits = self.index.keywords.current(generation, wait=False).search(query, wanted)
         committed = self.committed.of({c.article_id for c, _ in dense_hits} | {h.article_id for h in keyword_hits}, generation)
-        dense = [(c, sim) for c, sim in dense_hits if committed.get(c.article_id) == c.sha256][: self.candidates]
-        keyword_hits = [h for h in keyword_hits if committed.get(h.article_id) == h.sha256][: self.candidates]
+        dense = [
+            (c, sim) for c, sim in dense_hits if committed.get(c.article_id) == c.sha256 and not scope.too_new(_day(c.published))
+        ][: self.candidates]
+        keyword_hits = [h for h in keyword_hits if committed.get(h.article_id) == h.sha256]
+        if not scope.cutoff:  # with an as-of day, dates are known only once the chunks are read
+            keyword_hits = keyword_hits[: self.candidates]
 
         fused: dict[str, dict[str, Any]] = {}
         for rank, (chunk, sim) in enumerate(dense, start=1):
@@ -82,19 +95,24 @@ class HybridSearch:
         missing = [h.chunk_id for h in keyword_hits if h.chunk_id not in fused]
         # Keyword-only hits get their exact cosine too (their stored vectors come in the same read).
         fetched = {c.id: (c, v) for c, v in store.get_chunks_with_vectors(missing)}
-        for rank, hit in enumerate(keyword_hits, start=1):
+        kept: list[KeywordHit] = []
+        for hit in keyword_hits:
             entry = fused.get(hit.chunk_id)
             if entry is None:
                 if hit.chunk_id not in fetched:
                     continue  # deleted since the keyword index was built
                 chunk, chunk_vector = fetched[hit.chunk_id]
+                if scope.too_new(_day(chunk.published)):
+                    continue
                 entry = fused[hit.chunk_id] = {"chunk": chunk, "dense": _cosine(chunk_vector, vector)}
-            entry.update(keyword=hit.score, keyword_rank=rank)
-        top_bm25 = max((h.score for h in keyword_hits), default=1.0) or 1.0
+            kept.append(hit)
+            entry.update(keyword=hit.score, keyword_rank=len(kept))
+            if len(kept) == self.candidates:
+                break
+        top_bm25 = max((h.score for h in kept), default=1.0) or 1.0
         for entry in fused.values():
             entry["score"] = DENSE_WEIGHT * (entry.get("dense") or 0.0) + (1 - DENSE_WEIGHT) * (entry.get("keyword") or 0.0) / top_bm25
 
-        scope = time_scope(query, as_of)
         passages = _in_time(scope, [Passage(**entry) for entry in fused.values()])
         passages = _newer_wins_ties(passages)
         trace = {
@@ -103,7 +121,7 @@ class HybridSearch:
             "window_days": scope.window_days,
             "latest": scope.latest,
             "dense": [{"chunk": c.id, "title": c.title, "similarity": round(s, 4)} for c, s in dense[:k]],
-            "keyword": [{"chunk": h.chunk_id, "bm25": round(h.score, 3)} for h in keyword_hits[:k]],
+            "keyword": [{"chunk": h.chunk_id, "bm25": round(h.score, 3)} for h in kept[:k]],
             "fused": [
                 {"chunk": p.chunk.id, "title": p.chunk.title, "published": p.chunk.published, "score": round(p.score, 5)}
                 for p in passages[:k]

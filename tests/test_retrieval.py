@@ -142,3 +142,20 @@ def test_a_query_reads_the_registry_only_for_its_hits_articles_once_per_generati
     assert "Zorblax" in after[0].chunk.text and all("Quillipoo" not in p.chunk.text for p in after)
     assert len(reads) > count
 
+
+
+def test_an_as_of_day_finds_older_articles_behind_many_newer_ones(news_index, tmp_path):
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    newer = [{"url": f"https://example.test/budget-{year}", "title": "City council passes budget", "date": f"{year}-03-01",
+              "text": f"The city council passed its annual budget on Monday. It totals {40 + year % 100} million dollars."}
+             for year in range(2012, 2022)]
+    older = {"url": "https://example.test/budget-2005", "title": "Council budget vote", "date": "2005-03-01",
+             "text": "Councillors voted through the yearly city budget, worth 21 million dollars."}
+    (corpus / "news.jsonl").write_text("\n".join(json.dumps(r) for r in [*newer, older]), encoding="utf-8")
+    news_index.sync([corpus])
+    search = HybridSearch(news_index, candidates=2)  # a small pool, so the newer articles fill it
+    question = "How much was the city council budget?"
+    assert all(p.chunk.published > "2005-03-01" for p in search.search(question, k=4).passages)
+    found = search.search(question, k=4, as_of=date(2006, 1, 1)).passages
+    assert [p.chunk.published for p in found] == ["2005-03-01"]
