@@ -76,42 +76,19 @@ class HybridSearch:
         generation = store.generation()
         vector = self.index.query_embedder.embed_query(query) if query_vector is None else query_vector
         scope = time_scope(query, as_of)
-        # Ask for more than needed: some hits may be uncommitted versions, or (with an as-of day)
-        # articles from after it, filtered out below.
-        wanted = self.candidates * (6 if scope.cutoff else 2)
-        dense_hits = store.query(vector, wanted)
-        keyword_hits = self.index.keywords.current(generation, wait=False).search(query, wanted)
+        dense_hits, keyword_hits = self._hits(query, vector, generation, scope)
         committed = self.committed.of({c.article_id for c, _ in dense_hits} | {h.article_id for h in keyword_hits}, generation)
         dense = [
             (c, sim) for c, sim in dense_hits if committed.get(c.article_id) == c.sha256 and not scope.too_new(_day(c.published))
         ][: self.candidates]
-        keyword_hits = [h for h in keyword_hits if committed.get(h.article_id) == h.sha256]
-        if not scope.cutoff:  # with an as-of day, dates are known only once the chunks are read
-            keyword_hits = keyword_hits[: self.candidates]
-
         fused: dict[str, dict[str, Any]] = {}
         for rank, (chunk, sim) in enumerate(dense, start=1):
             fused[chunk.id] = {"chunk": chunk, "dense": sim, "dense_rank": rank}
-        missing = [h.chunk_id for h in keyword_hits if h.chunk_id not in fused]
-        # Keyword-only hits get their exact cosine too (their stored vectors come in the same read).
-        fetched = {c.id: (c, v) for c, v in store.get_chunks_with_vectors(missing)}
-        kept: list[KeywordHit] = []
-        for hit in keyword_hits:
-            entry = fused.get(hit.chunk_id)
-            if entry is None:
-                if hit.chunk_id not in fetched:
-                    continue  # deleted since the keyword index was built
-                chunk, chunk_vector = fetched[hit.chunk_id]
-                if scope.too_new(_day(chunk.published)):
-                    continue
-                entry = fused[hit.chunk_id] = {"chunk": chunk, "dense": _cosine(chunk_vector, vector)}
-            kept.append(hit)
-            entry.update(keyword=hit.score, keyword_rank=len(kept))
-            if len(kept) == self.candidates:
-                break
+        kept = self._add_keyword_hits(fused, [h for h in keyword_hits if committed.get(h.article_id) == h.sha256], vector, scope)
         top_bm25 = max((h.score for h in kept), default=1.0) or 1.0
         for entry in fused.values():
-            entry["score"] = DENSE_WEIGHT * (entry.get("dense") or 0.0) + (1 - DENSE_WEIGHT) * (entry.get("keyword") or 0.0) / top_bm25
+            keyword = (entry.get("keyword") or 0.0) / top_bm25
+            entry["score"] = DENSE_WEIGHT * (entry.get("dense") or 0.0) + (1 - DENSE_WEIGHT) * keyword
 
         passages = _in_time(scope, [Passage(**entry) for entry in fused.values()])
         passages = _newer_wins_ties(passages)
@@ -128,6 +105,46 @@ class HybridSearch:
             ],
         }
         return SearchResult(passages[:k], trace, vector)
+
+    def _hits(self, query: str, vector, generation: int, scope: TimeScope) -> tuple[list, list[KeywordHit]]:
+        """Both retrievers' hits, twice the pool we keep: some may be uncommitted versions. With an
+        as-of day, when later articles fill that pool, a pool three times larger."""
+        store, wanted = self.index.store, self.candidates * 2
+        dense_hits = store.query(vector, wanted)
+        if scope.cutoff and len(dense_hits) == wanted:
+            in_time = sum(not scope.too_new(_day(c.published)) for c, _ in dense_hits)
+            if in_time < self.candidates:
+                wanted *= 3
+                dense_hits = store.query(vector, wanted)
+        return dense_hits, self.index.keywords.current(generation, wait=False).search(query, wanted)
+
+    def _add_keyword_hits(
+        self, fused: dict[str, dict[str, Any]], hits: list[KeywordHit], vector, scope: TimeScope
+    ) -> list[KeywordHit]:
+        """Merge up to `candidates` keyword hits into `fused`; keyword-only chunks get their exact cosine
+        from their stored vectors (read with them, a batch at a time: with an as-of day a chunk's date
+        is known only once it is read, and later ones are skipped)."""
+        kept: list[KeywordHit] = []
+        for lo in range(0, len(hits), self.candidates):
+            batch = hits[lo : lo + self.candidates]
+            unread = [h.chunk_id for h in batch if h.chunk_id not in fused]
+            fetched = {c.id: (c, v) for c, v in self.index.store.get_chunks_with_vectors(unread)}
+            for hit in batch:
+                entry = fused.get(hit.chunk_id)
+                if entry is None:
+                    if hit.chunk_id not in fetched:
+                        continue  # deleted since the keyword index was built
+                    chunk, chunk_vector = fetched[hit.chunk_id]
+                    if scope.too_new(_day(chunk.published)):
+                        continue
+                    entry = fused[hit.chunk_id] = {"chunk": chunk, "dense": _cosine(chunk_vector, vector)}
+                kept.append(hit)
+                entry.update(keyword=hit.score, keyword_rank=len(kept))
+                if len(kept) == self.candidates:
+                    return kept
+            if not scope.cutoff:
+                break  # nothing else is skipped by date: the first batch is the pool
+        return kept
 
 
 def _in_time(scope: TimeScope, passages: list[Passage]) -> list[Passage]:
