@@ -104,8 +104,9 @@ class ExtractiveAnswerer:
         conversation's last question, whose answer type an elliptical follow-up ("and the Russian side?") keeps."""
         analysis = analyse(question)
         wanted = analyse(focus) if focus else analysis
-        if focus and previous and not wanted.typed and is_elliptical(focus):
-            wanted = with_answer_type_of(wanted, analyse(previous))
+        earlier = analyse(previous) if focus and previous else None
+        if earlier and not wanted.typed and is_elliptical(focus):
+            wanted = with_answer_type_of(wanted, earlier)
         # A follow-up with key terms of its own is scored on them first; "when was that?" has none.
         scoring = wanted if wanted.terms else analysis
         dim = len(query_vector) if query_vector is not None else 0
@@ -115,7 +116,7 @@ class ExtractiveAnswerer:
         context = question if scoring is not analysis else None
         ranked = self._score(scoring.text, candidates, context, query_vector)
         # Entities the user's own questions name are not the answer; earlier answers may be ("what about the US?").
-        named = analysis.terms if not focus else wanted.terms | (analyse(previous).terms if previous else frozenset())
+        named = analysis.terms if not focus else wanted.terms | (earlier.terms if earlier else frozenset())
         span = self._best_span(wanted, analysis, named, ranked) if wanted.typed else None
         best = span.sentence if span else ranked[0]
         confidence = self.confidence(best, typed=wanted.typed, span_found=span is not None)
@@ -181,7 +182,6 @@ class ExtractiveAnswerer:
     def _best_span(
         self, wanted: QuestionAnalysis, analysis: QuestionAnalysis, named: frozenset[str], ranked: list[Sentence]
     ) -> Span | None:
-
         top = ranked[:_NER_SENTENCES]
         best: Span | None = None
         for sentence, ents in _entities_while_useful(top, lambda: best.score if best else None):

@@ -46,15 +46,7 @@ class Passage:
 
     @property
     def published(self) -> date | None:
-        return _day(self.chunk.published)
-
-
-def _day(iso: str) -> date | None:
-    """A stored publication date ("2022-12-04", or "" when unknown)."""
-    try:
-        return date.fromisoformat(iso) if iso else None
-    except ValueError:
-        return None
+        return self.chunk.published_date
 
 
 @dataclass
@@ -79,7 +71,7 @@ class HybridSearch:
         dense_hits, keyword_hits = self._hits(query, vector, generation, scope)
         committed = self.committed.of({c.article_id for c, _ in dense_hits} | {h.article_id for h in keyword_hits}, generation)
         dense = [
-            (c, sim) for c, sim in dense_hits if committed.get(c.article_id) == c.sha256 and not scope.too_new(_day(c.published))
+            (c, sim) for c, sim in dense_hits if committed.get(c.article_id) == c.sha256 and not scope.too_new(c.published_date)
         ][: self.candidates]
         fused: dict[str, dict[str, Any]] = {}
         for rank, (chunk, sim) in enumerate(dense, start=1):
@@ -112,7 +104,7 @@ class HybridSearch:
         store, wanted = self.index.store, self.candidates * 2
         dense_hits = store.query(vector, wanted)
         if scope.cutoff and len(dense_hits) == wanted:
-            in_time = sum(not scope.too_new(_day(c.published)) for c, _ in dense_hits)
+            in_time = sum(not scope.too_new(c.published_date) for c, _ in dense_hits)
             if in_time < self.candidates:
                 wanted *= 3
                 dense_hits = store.query(vector, wanted)
@@ -135,7 +127,7 @@ class HybridSearch:
                     if hit.chunk_id not in fetched:
                         continue  # deleted since the keyword index was built
                     chunk, chunk_vector = fetched[hit.chunk_id]
-                    if scope.too_new(_day(chunk.published)):
+                    if scope.too_new(chunk.published_date):
                         continue
                     entry = fused[hit.chunk_id] = {"chunk": chunk, "dense": _cosine(chunk_vector, vector)}
                 kept.append(hit)
@@ -148,8 +140,8 @@ class HybridSearch:
 
 
 def _in_time(scope: TimeScope, passages: list[Passage]) -> list[Passage]:
-    """Apply the question's time scope: no articles from after an as-of day, a bonus inside its window."""
-    passages = [p for p in passages if not scope.too_new(p.published)]
+    """The question's time-scope bonuses: inside its window, and graded by date for "the latest".
+    (Articles from after an as-of day never get here: both pools drop them before they are cut.)"""
     if scope.window_days is not None:
         passages = [_plus(p, WINDOW_BONUS) if scope.in_window(p.published) else p for p in passages]
     if scope.latest:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -62,6 +62,14 @@ class StoredChunk:
     text: str
     sentences: tuple[tuple[int, int], ...]
     sentence_vectors: str = ""  # encoded by indexing.span_vectors; "" for chunks indexed without them
+
+    @property
+    def published_date(self) -> date | None:
+        """`published` as a date (None when unknown or unreadable)."""
+        try:
+            return date.fromisoformat(self.published) if self.published else None
+        except ValueError:
+            return None
 
     def sentence_matrix(self, dim: int) -> np.ndarray | None:
         """One unit vector per sentence, or None when the chunk was stored without them."""
