@@ -60,6 +60,14 @@ def looks_like_date_line(line: str) -> bool:
     return bool(_DATE_LINE.match(line)) and parse_date(line) is not None
 
 
+def parse_date_field(value: object) -> date | None:
+    """A date field that may be absent: None when it is, ValueError when it is there but not a date."""
+    parsed = parse_date(value)
+    if parsed is None and value not in (None, ""):
+        raise ValueError(f"unreadable date {value!r}")
+    return parsed
+
+
 def parse_date(value: object) -> date | None:
     """A date from the many shapes articles carry it in; None when there is none or it is not a date."""
     if value is None or value == "":

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
 
-from indexing.article import Article, looks_like_date_line, parse_date
+from indexing.article import Article, looks_like_date_line, parse_date, parse_date_field
 from indexing.errors import ArticleError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
@@ -201,9 +201,10 @@ def article_from_record(record: Any, path: Path, where: str = "") -> Article:
     url = _clean_url(record.get("url") or record.get("link"))
     record_id = _first(record, _ID_KEYS)
     raw_date = _first(record, _DATE_KEYS)
-    published = parse_date(raw_date)
-    if raw_date not in (None, "") and published is None:
-        raise ArticleError(label, f"field 'date' has an unreadable value {raw_date!r} (use ISO, e.g. 2022-12-04)")
+    try:
+        published = parse_date_field(raw_date)
+    except ValueError:
+        raise ArticleError(label, f"field 'date' has an unreadable value {raw_date!r} (use ISO, e.g. 2022-12-04)") from None
     if url:
         article_id = url
     elif record_id not in (None, ""):

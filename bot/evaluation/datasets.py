@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-from indexing.article import Article, parse_date
+from indexing.article import Article, parse_date_field
 from indexing.errors import NewsbotError
 from indexing.sources import article_from_record, iter_article_files, read_file
 
@@ -228,10 +228,10 @@ def _field(record: dict[str, Any], name: str, kind: type, path: Path, number: in
 def _date_field(record: dict[str, Any], name: str, path: Path, number: int) -> date | None:
     """An optional date field: None when absent, an error naming the place when unreadable."""
     raw = record.get(name)
-    parsed = parse_date(raw)
-    if raw not in (None, "") and parsed is None:
-        raise EvalDataError(f"{path}:{number}: field {name!r} has an unreadable date {raw!r} (use YYYY-MM-DD)")
-    return parsed
+    try:
+        return parse_date_field(raw)
+    except ValueError:
+        raise EvalDataError(f"{path}:{number}: field {name!r} has an unreadable date {raw!r} (use YYYY-MM-DD)") from None
 
 
 def read_corpus(paths: tuple[Path, ...]) -> dict[str, Article]:
