@@ -3,6 +3,7 @@ its own data dir; a real `chroma run` server starts when a test asks for one."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -159,6 +160,13 @@ def news_text(seed: int, paragraphs: int = 3, sentences: int = 4) -> str:
                 parts.append(rng.choice(_EXTRAS).format(n=rng.randint(2, 400), month=rng.choice(_MONTHS)))
         paras.append(" ".join(parts))
     return "\n\n".join(paras)
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    """A JSON Lines file (articles or questions), one record a line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
 
 
 def write_txt_article(folder: Path, name: str, title: str, body: str, published: str = "December 4, 2022") -> Path:

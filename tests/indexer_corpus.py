@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import news_text, write_txt_article
+from conftest import news_text, write_jsonl, write_txt_article
 from indexing.chunking import chunk_text
 from indexing.indexer import indexing_signature, versioned
 from indexing.sources import iter_article_files, read_file
@@ -52,8 +52,7 @@ def build_corpus(root: Path) -> Path:
     feed = [{"doc_id": f"2022061{n}_{n}", "url": f"https://news.example.com/2022/06/1{n}/story-{n}", "title": None if n == 2 else f"Story {n}",
              "publish_date": "2022/06/12", "authors": ["A. Reporter"], "origin": "cnn", "week": "20220612", "text": short_text(10 + n)}
             for n in range(3)]
-    (corpus / "feeds" / "articles.jsonl").parent.mkdir(parents=True)
-    (corpus / "feeds" / "articles.jsonl").write_text("\n".join(json.dumps(r) for r in feed) + "\n", encoding="utf-8")
+    write_jsonl(corpus / "feeds" / "articles.jsonl", feed)
     (corpus / "feeds" / "more.jsonl").write_text(
         "\n".join(json.dumps({"id": f"m{n}", "title": f"More {n}", "text": short_text(20 + n)}) for n in range(2)) + "\n", encoding="utf-8"
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from bot.chain import NewsBot
 from bot.places import country_of_demonym
 from bot.settings import BotSettings
+from conftest import write_jsonl
 from indexing.settings import SettingsSource
 
 
@@ -22,7 +21,7 @@ def ask(news_index, tmp_path):
         {"url": "https://example.test/toys", "title": "Toy raid", "date": "2022-06-15",
          "text": "Saudi officials seized rainbow-colored toys and clothing from shops in the capital on Tuesday."},
     ]
-    (corpus / "news.jsonl").write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    write_jsonl(corpus / "news.jsonl", records)
     news_index.sync([corpus])
     env = {"NEWSBOT_DATA_DIR": str(tmp_path / "d"), "NEWSBOT_CONFIG": str(tmp_path / "none")}
     bot = NewsBot(BotSettings.from_env(SettingsSource(env=env)), index=news_index)

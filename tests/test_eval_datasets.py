@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import write_jsonl
 
 from bot.evaluation.datasets import (
     EvalDataError,
@@ -16,12 +16,6 @@ from bot.evaluation.datasets import (
     resolve_article_ref,
     resolve_dataset,
 )
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
+from datetime import date
 
 import pytest
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda
 
-from datetime import date
-
 from bot.retrieval import HybridSearch, NewsRetriever
 from bot.timescope import time_scope
+from conftest import write_jsonl
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def dated_corpus(tmp_path):
         {"url": "https://example.test/zebra", "title": "Zoo news", "date": "2022-05-05",
          "text": "Keepers at the zoo welcomed a newborn okapi named Quillipoo. Visitors queued for hours to see the calf."},
     ]
-    (corpus / "news.jsonl").write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    write_jsonl(corpus / "news.jsonl", records)
     return corpus
 
 
@@ -115,7 +114,7 @@ def test_a_week_window_outweighs_a_closer_wording_from_another_year(news_index, 
 def test_a_query_reads_the_registry_only_for_its_hits_articles_once_per_generation(news_index, dated_corpus, monkeypatch):
     extra = [{"url": f"https://example.test/extra-{n}", "title": f"Weather {n}", "date": f"2022-01-0{n}",
               "text": f"Rain fell on {n} districts. Forecasters expect a dry weekend."} for n in range(1, 6)]
-    (dated_corpus / "extra.jsonl").write_text("\n".join(json.dumps(r) for r in extra), encoding="utf-8")
+    write_jsonl(dated_corpus / "extra.jsonl", extra)
     news_index.sync([dated_corpus])
     store = news_index.store
     search = HybridSearch(news_index, candidates=1)  # two dense hits, at most two keyword hits
@@ -152,7 +151,7 @@ def test_an_as_of_day_finds_older_articles_behind_many_newer_ones(news_index, tm
              for year in range(2012, 2022)]
     older = {"url": "https://example.test/budget-2005", "title": "Council budget vote", "date": "2005-03-01",
              "text": "Councillors voted through the yearly city budget, worth 21 million dollars."}
-    (corpus / "news.jsonl").write_text("\n".join(json.dumps(r) for r in [*newer, older]), encoding="utf-8")
+    write_jsonl(corpus / "news.jsonl", [*newer, older])
     news_index.sync([corpus])
     search = HybridSearch(news_index, candidates=2)  # a small pool, so the newer articles fill it
     question = "How much was the city council budget?"
