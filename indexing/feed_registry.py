@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from indexing.errors import NewsbotError
@@ -52,6 +52,15 @@ def check_feed_url(url: str) -> str:
     return normalize_url(url)
 
 
+_Record = TypeVar("_Record")
+
+
+def _from_json(cls: type[_Record], raw: dict[str, Any]) -> _Record:
+    """A record from its JSON, ignoring keys this version does not know (written by a newer one)."""
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in raw.items() if k in known})
+
+
 @dataclass
 class FeedState:
     url: str
@@ -66,8 +75,7 @@ class FeedState:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> "FeedState":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        return _from_json(cls, raw)
 
 
 @dataclass
@@ -81,8 +89,7 @@ class SeenItem:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> "SeenItem":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        return _from_json(cls, raw)
 
 
 @dataclass
