@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Sequence
 
+from indexing.stemming import english_stemmer
+
 # spaCy entity labels, in order of preference, for each kind of question.
 PERSON = ("PERSON", "ORG", "NORP", "GPE")
 PLACE = ("GPE", "LOC", "FAC", "ORG")
@@ -66,13 +68,6 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN) | _QUESTION_WORDS
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 def content_words(text: str) -> list[str]:
     words = [w.lower().strip(".'’-").replace("’", "'") for w in _WORD.findall(text)]
     stop = _stopwords()
@@ -80,7 +75,7 @@ def content_words(text: str) -> list[str]:
 
 
 def stems(words: list[str]) -> list[str]:
-    return _stemmer().stemWords([w.replace(".", "") for w in words])
+    return english_stemmer().stemWords([w.replace(".", "") for w in words])
 
 
 _CITY = re.compile(r"\b(what|which) (city|town|capital)\b|\bin (which|what) (city|town)\b", re.I)

@@ -32,6 +32,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from indexing.stemming import english_stemmer
+
 K1, B = 1.5, 0.75
 MAX_SEGMENTS = 8
 MAX_DEAD_FRACTION = 0.3
@@ -56,12 +58,6 @@ class Doc:
     text: str
 
 
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 def _bm25s():
     import bm25s
 
@@ -72,7 +68,7 @@ def _bm25s():
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, English stop words removed, Snowball-stemmed tokens (bm25s's tokenizer)."""
-    return _bm25s().tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return _bm25s().tokenize(list(texts), stopwords="en", stemmer=english_stemmer(), return_ids=False, show_progress=False)
 
 
 def new_segment_name() -> str:

@@ -84,3 +84,17 @@ def test_elliptical_follow_ups_name_only_a_new_subject():
     questions = ["How many troops are there?", "and in Belarus?", "what about Poland?"]
     assert last_full_question(questions) == "How many troops are there?"
     assert last_full_question(["and in Belarus?"]) is None
+
+
+def test_each_thread_gets_its_own_stemmer():
+    import threading
+
+    from indexing.stemming import english_stemmer
+
+    mine = english_stemmer()
+    assert english_stemmer() is mine and mine.stemWord("repairs") == "repair"
+    theirs = []
+    thread = threading.Thread(target=lambda: theirs.append(english_stemmer()))
+    thread.start()
+    thread.join()
+    assert theirs[0] is not mine  # PyStemmer instances must not be called concurrently
