@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
+from bot.evaluation.metrics import percentile  # noqa: E402
 from indexing.chunking import chunk_text  # noqa: E402
 from indexing.index import NewsIndex  # noqa: E402
 from indexing.indexer import indexing_signature, versioned  # noqa: E402
@@ -113,15 +114,6 @@ def build_background(index: NewsIndex, corpus: Path, target_chunks: int, embed: 
         index.sync([corpus])
     index.keywords.current()
     return index.store.chunk_count()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q
-    lo, hi = int(position), min(int(position) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (position - lo)
 
 
 def measure(index: NewsIndex, watcher: Watcher, corpus: Path, arrivals: int, rng: random.Random, vocab: list[str], timeout: float):
@@ -212,8 +204,9 @@ def report(rows: list[dict], chunks: int, setup: float, start_sync: float, args)
         "  of which indexer (read, embed, write)": series("indexer"),
         "  of which keyword index refresh": series("keyword_refresh"),
     }
+    nan = float("nan")
     summary = {
-        name: {"n": len(v), "p50": percentile(v, 0.5), "p95": percentile(v, 0.95), "max": max(v) if v else float("nan")}
+        name: {"n": len(v), "p50": percentile(v, 50) if v else nan, "p95": percentile(v, 95) if v else nan, "max": max(v) if v else nan}
         for name, v in metrics.items()
     }
     missed = sum(r["dense"] is None and r["keyword"] is None for r in rows)
