@@ -22,8 +22,10 @@ import shutil
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Iterator
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -108,26 +110,26 @@ class TimedEmbedder:
         if hasattr(inner, "embed_with_spans"):  # the indexer's path when the model exposes its tokens
             self.embed_with_spans = self._embed_with_spans
 
-    def _embed_with_spans(self, texts, spans):
+    @contextmanager
+    def _clock(self, total: str) -> Iterator[None]:
+        """Add the time the block takes to the attribute `total`."""
         began = time.perf_counter()
         try:
-            return self.inner.embed_with_spans(texts, spans)
+            yield
         finally:
-            self.encode_seconds += time.perf_counter() - began
+            setattr(self, total, getattr(self, total) + time.perf_counter() - began)
+
+    def _embed_with_spans(self, texts, spans):
+        with self._clock("encode_seconds"):
+            return self.inner.embed_with_spans(texts, spans)
 
     def count_tokens(self, texts):
-        began = time.perf_counter()
-        try:
+        with self._clock("tokenize_seconds"):
             return self.inner.count_tokens(texts)
-        finally:
-            self.tokenize_seconds += time.perf_counter() - began
 
     def embed_documents(self, texts):
-        began = time.perf_counter()
-        try:
+        with self._clock("encode_seconds"):
             return self.inner.embed_documents(texts)
-        finally:
-            self.encode_seconds += time.perf_counter() - began
 
     def embed_query(self, text):
         return self.inner.embed_query(text)
