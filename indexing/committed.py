@@ -29,6 +29,7 @@ class CommittedHashes:
                 self._generation, self._known = generation, {}
             known = self._known
             missing = [a for a in wanted if a not in known]
+        fresh: dict[str, str] = {}
         if missing:
             # Read outside the lock; a registry newer than `generation` is only ever more current.
             found = self.store.committed_hashes_of(missing)
@@ -36,5 +37,4 @@ class CommittedHashes:
             with self._lock:
                 if self._known is known:  # not cleared by a newer generation meanwhile
                     known.update(fresh)
-            return {a: known.get(a, fresh.get(a, "")) for a in wanted}
-        return {a: known[a] for a in wanted}
+        return {a: fresh[a] if a in fresh else known[a] for a in wanted}
