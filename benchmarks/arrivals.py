@@ -40,13 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bot.evaluation.metrics import percentile  # noqa: E402
-from indexing.chunking import chunk_text  # noqa: E402
+from indexing.text.chunking import chunk_text  # noqa: E402
 from indexing.index import NewsIndex  # noqa: E402
 from indexing.indexer import indexing_signature, versioned  # noqa: E402
 from indexing.settings import IndexSettings, SettingsSource  # noqa: E402
-from indexing.sources import read_file  # noqa: E402
-from indexing.store import PreparedArticle  # noqa: E402
-from indexing.watch import Watcher, WatchSettings  # noqa: E402
+from indexing.sources.files import read_file  # noqa: E402
+from indexing.store.chroma import PreparedArticle  # noqa: E402
+from indexing.arrivals.watch import Watcher, WatchSettings  # noqa: E402
 
 _SYLLABLES = ["ka", "lo", "mi", "ren", "to", "sa", "vel", "dor", "an", "is", "ul", "mar", "ten", "ro", "bi", "gan", "el", "os"]
 _COMMON = ("the a of to in and said on for that with was by at from would its after has been will new".split())

@@ -33,10 +33,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexing.embedding import get_embedder  # noqa: E402
+from indexing.embedding.models import get_embedder  # noqa: E402
 from indexing.indexer import embedding_text, sync  # noqa: E402
 from indexing.settings import IndexSettings, SettingsSource  # noqa: E402
-from indexing.store import ChunkStore  # noqa: E402
+from indexing.store.chroma import ChunkStore  # noqa: E402
 
 # ---- a deterministic synthetic corpus -----------------------------------------------------------
 

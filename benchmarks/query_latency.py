@@ -41,14 +41,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bot.chain import NewsBot  # noqa: E402
-from bot.ner import clear_cache as clear_ner_cache  # noqa: E402
+from bot.answering.entities import clear_cache as clear_ner_cache  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
-from indexing.article import Article  # noqa: E402
-from indexing.chunking import Chunk  # noqa: E402
+from indexing.sources.article import Article  # noqa: E402
+from indexing.text.chunking import Chunk  # noqa: E402
 from indexing.index import NewsIndex  # noqa: E402
-from indexing.sentences import split_sentences  # noqa: E402
+from indexing.text.sentences import split_sentences  # noqa: E402
 from indexing.settings import SettingsSource  # noqa: E402
-from indexing.store import PreparedArticle  # noqa: E402
+from indexing.store.chroma import PreparedArticle  # noqa: E402
 
 CHUNKS_PER_ARTICLE = 10
 NOISE = 0.012  # per dimension: |noise| ~0.24 on a unit vector, cosine ~0.97 before renormalising

@@ -14,10 +14,10 @@ from typing import Any, Sequence
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import Answer, Turn
-from bot.condense import condense_offline
-from bot.extractive import ExtractiveAnswerer
-from bot.question import last_full_question
-from bot.retrieval import HybridSearch, NewsRetriever
+from bot.answering.condense import condense_offline
+from bot.answering.heuristic import ExtractiveAnswerer
+from bot.answering.question import last_full_question
+from bot.retrieval.search import HybridSearch, NewsRetriever
 from bot.settings import BotSettings
 from indexing.index import NewsIndex
 from indexing.indexer import SyncProgress, SyncReport
@@ -37,10 +37,10 @@ class NewsBot:
         return ExtractiveAnswerer(self.index.query_embedder, self.settings.min_confidence)
 
     @cached_property
-    def generative(self):  # bot.generative.GenerativeAnswerer | None
+    def generative(self):  # bot.answering.generative.GenerativeAnswerer | None
         if not self.settings.llm:
             return None
-        from bot.generative import GenerativeAnswerer
+        from bot.answering.generative import GenerativeAnswerer
 
         return GenerativeAnswerer.from_settings(self.settings)
 
@@ -61,7 +61,7 @@ class NewsBot:
         return condense_offline(question, history)
 
     def ask(self, question: str, history: Sequence[Turn] = (), explain: bool = False, as_of: date | None = None) -> Answer:
-        """Answer `question` (a follow-up of `history`), asked on `as_of` (default today: see bot.timescope)."""
+        """Answer `question` (a follow-up of `history`), asked on `as_of` (default today: see bot.retrieval.timescope)."""
         began = time.perf_counter()
         question = question.strip()
         standalone = self.condense(question, history)

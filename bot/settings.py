@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from indexing.settings import IndexSettings, SettingsSource, bundled_seeds_dir
 
 if TYPE_CHECKING:
-    from indexing.watch import WatchSettings
+    from indexing.arrivals.watch import WatchSettings
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # The offline answerer's refusal threshold. Tuned on SQuAD 2.0 dev (half unanswerable) and
@@ -95,8 +95,8 @@ class BotSettings:
         return self.index.data_dir / "feeds.json"
 
     def watch_settings(self) -> "WatchSettings":
-        """What `indexing.watch.Watcher` needs (the indexing package never imports bot)."""
-        from indexing.watch import WatchSettings
+        """What `indexing.arrivals.watch.Watcher` needs (the indexing package never imports bot)."""
+        from indexing.arrivals.watch import WatchSettings
 
         return WatchSettings(
             debounce_ms=self.watch_debounce_ms,

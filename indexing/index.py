@@ -12,11 +12,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
-from indexing.embedding import Embedder, SentenceTransformerEmbedder, get_embedder
+from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get_embedder
 from indexing.indexer import SyncProgress, SyncReport, sync
-from indexing.keyword import KeywordCache
+from indexing.keyword.index import KeywordCache
 from indexing.settings import IndexSettings
-from indexing.store import ChunkStore
+from indexing.store.chroma import ChunkStore
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ class NewsIndex:
         """What embeds questions: the ONNX export when there is one (fast start), else torch."""
         backend = self.settings.embed_backend
         if backend != "torch" and self.onnx_path.is_file():
-            from indexing.embedding import resolve_model_dir
-            from indexing.onnx_embedding import OnnxQueryEmbedder
+            from indexing.embedding.models import resolve_model_dir
+            from indexing.embedding.onnx import OnnxQueryEmbedder
 
             return OnnxQueryEmbedder(self.settings.embed_model, resolve_model_dir(self.settings.embed_model), self.onnx_path, self.settings.threads)
         return self.embedder
@@ -68,7 +68,7 @@ class NewsIndex:
         """Export the model to ONNX once, while torch is loaded anyway (after a sync that embedded)."""
         if self.settings.embed_backend == "torch" or self.onnx_path.is_file():
             return
-        from indexing.onnx_embedding import export_onnx
+        from indexing.embedding.onnx import export_onnx
 
         export_onnx(self.embedder.model[0].auto_model, self.onnx_path)
 

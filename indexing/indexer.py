@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from indexing.article import Article
-from indexing.chunking import Chunk, chunk_text
-from indexing.embedding import Embedder
+from indexing.sources.article import Article
+from indexing.text.chunking import Chunk, chunk_text
+from indexing.embedding.models import Embedder
 from indexing.errors import ArticleError
 from indexing.settings import IndexSettings
-from indexing.sources import iter_article_files, read_file
-from indexing.store import ArticleRecord, ChunkStore, PreparedArticle, is_under
+from indexing.sources.files import iter_article_files, read_file
+from indexing.store.chroma import ArticleRecord, ChunkStore, PreparedArticle, is_under
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bot.settings import BotSettings  # noqa: E402
-from indexing.embedding import get_embedder  # noqa: E402
+from indexing.embedding.models import get_embedder  # noqa: E402
 from indexing.index import NewsIndex  # noqa: E402
 from indexing.settings import IndexSettings, SettingsSource, bundled_seeds_dir  # noqa: E402
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from conftest import news_text, write_jsonl, write_txt_article
-from indexing.chunking import chunk_text
+from indexing.text.chunking import chunk_text
 from indexing.indexer import indexing_signature, versioned
-from indexing.sources import iter_article_files, read_file
-from indexing.store import ChunkStore, chunk_id
+from indexing.sources.files import iter_article_files, read_file
+from indexing.store.chroma import ChunkStore, chunk_id
 
 HTML = """<html><head><title>{title}</title>
 <meta property="article:published_time" content="2023-03-14">

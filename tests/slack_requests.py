@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from bot.slack.blocks import FEEDBACK_UP
 from bot.slack.serve import SlackHttpServer
 from conftest import SEED_FILE
-from indexing.sources import read_file
+from indexing.sources.files import read_file
 from slack_fake_api import Call, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.chain import NewsBot
-from bot.places import country_of_demonym
+from bot.answering.places import country_of_demonym
 from bot.settings import BotSettings
 from conftest import write_jsonl
 from indexing.settings import SettingsSource

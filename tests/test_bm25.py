@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-import indexing.bm25 as bm25
-from indexing.bm25 import BM25Index, Doc, tokenize
-from indexing.bm25_files import MANIFEST, load, save
+import indexing.keyword.bm25 as bm25
+from indexing.keyword.bm25 import BM25Index, Doc, tokenize
+from indexing.keyword.files import MANIFEST, load, save
 
 WORDS = (
     "council budget school teacher strike harbour bridge cable repair flood river inquiry resident "

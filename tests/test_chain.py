@@ -6,9 +6,9 @@ import pytest
 
 from bot.answer import Answer, Turn
 from bot.chain import NewsBot
-from bot.condense import condense_offline, needs_context
+from bot.answering.condense import condense_offline, needs_context
 from conftest import SEED_FILE
-from indexing.sources import read_file
+from indexing.sources.files import read_file
 
 SEED_TEXT = read_file(SEED_FILE).articles[0].text
 
@@ -142,8 +142,8 @@ QUESTIONS_WITH_SPANS = [
 
 
 def test_ner_stops_early_without_changing_any_answer(bot, monkeypatch):
-    import bot.extractive as extractive
-    import bot.ner as ner
+    import bot.answering.heuristic as extractive
+    import bot.answering.entities as ner
 
     seen: list[int] = []
     real = ner.entities

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from conftest import SEED_FILE, news_text
-from indexing.chunking import chunk_text
-from indexing.sources import read_file
+from indexing.text.chunking import chunk_text
+from indexing.sources.files import read_file
 
 LONG_SENTENCE = " ".join(
     f"delegates from region {n} argued about fishing quotas, border controls and shared rivers" for n in range(60)

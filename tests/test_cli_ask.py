@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli
+import bot.cli as cli
 from conftest import SEED_FILE, free_port
-from indexing.sources import read_file
+from indexing.sources.files import read_file
 
 SEED_TEXT = read_file(SEED_FILE).articles[0].text
 

@@ -34,8 +34,8 @@ import os, shutil, signal, sys
 from pathlib import Path
 
 target, nth, only, corpus, v2 = sys.argv[1], int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5])
-from bot import cli
-from indexing import store as store_module
+import bot.cli as cli
+import indexing.store.chroma as store_module
 
 
 def run_index():

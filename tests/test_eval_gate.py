@@ -55,7 +55,7 @@ def test_shared_seed_set_all_right(bot_settings, embedder):
 
 
 def test_eval_command_json_with_baseline(tmp_path, monkeypatch, embedder):
-    from bot import cli
+    import bot.cli as cli
 
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "user-data"))
     monkeypatch.setenv("NEWSBOT_CONFIG", str(tmp_path / "none.toml"))
@@ -81,7 +81,7 @@ def test_eval_command_json_with_baseline(tmp_path, monkeypatch, embedder):
 
 
 def test_eval_command_skips_without_shared_data(tmp_path, monkeypatch):
-    from bot import cli
+    import bot.cli as cli
 
     monkeypatch.setenv("NEWSBOT_EVAL_DIR", str(tmp_path / "no-shared-eval"))
     monkeypatch.setenv("NEWSBOT_CONFIG", str(tmp_path / "none.toml"))

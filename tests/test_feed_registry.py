@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from indexing.feed_registry import FeedError, FeedRegistry, normalize_url
+from indexing.arrivals.feed_registry import FeedError, FeedRegistry, normalize_url
 
 def test_registry_add_list_remove_and_atomic_json(tmp_path):
     registry = FeedRegistry(tmp_path / "feeds.json")

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from conftest import free_port, news_text
 
-from indexing.feed_registry import FeedRegistry
-from indexing.feeds import FeedPoller, fetch, FetchError, item_path, parse_feed
-from indexing.sources import read_file
-from indexing.watch import Watcher, WatchSettings
+from indexing.arrivals.feed_registry import FeedRegistry
+from indexing.arrivals.feeds import FeedPoller, fetch, FetchError, item_path, parse_feed
+from indexing.sources.files import read_file
+from indexing.arrivals.watch import Watcher, WatchSettings
 
 TIMEOUT = 1.0  # seconds; the slow page takes longer
 
@@ -339,7 +339,7 @@ def test_watcher_polls_feeds_and_their_items_become_answerable(site, tmp_path, n
 def test_feeds_commands(site, tmp_path, monkeypatch, embedder):
     from typer.testing import CliRunner
 
-    from bot import cli
+    import bot.cli as cli
 
     publish(site)
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))

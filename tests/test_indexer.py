@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from conftest import news_text, write_txt_article
 from indexing.indexer import indexing_signature, sync, versioned
-from indexing.sources import read_file
+from indexing.sources.files import read_file
 
 from indexer_corpus import (  # noqa: F401  (settings and store are fixtures, used by name)
     CORPUS_ARTICLES,

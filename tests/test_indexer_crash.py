@@ -8,7 +8,7 @@ import pytest
 
 from conftest import news_text, write_txt_article
 from indexing.indexer import sync
-from indexing.store import META_ID, ChunkStore
+from indexing.store.chroma import META_ID, ChunkStore
 
 from indexer_corpus import (  # noqa: F401  (settings is a fixture, used by name)
     CORPUS_ARTICLES,
@@ -125,9 +125,9 @@ def test_crash_during_the_first_build_is_repaired(tmp_path, embedder, settings, 
 _KILLABLE_SYNC = """
 import sys
 import indexing.indexer as indexer
-from indexing.embedding import get_embedder
+from indexing.embedding.models import get_embedder
 from indexing.settings import IndexSettings, SettingsSource
-from indexing.store import ChunkStore
+from indexing.store.chroma import ChunkStore
 
 indexer._EMBED_BATCH_CHUNKS = 6  # many small write_articles calls, so kills land inside writes too
 settings = IndexSettings.from_env(SettingsSource(env={

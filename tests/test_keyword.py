@@ -12,11 +12,11 @@ import pytest
 
 from conftest import REPO, news_text, write_txt_article
 from indexing.index import NewsIndex
-import indexing.keyword as keyword
-from indexing import bm25_files
-from indexing.bm25 import BM25Index
-from indexing.bm25_files import MANIFEST
-from indexing.keyword import KeywordCache
+import indexing.keyword.index as keyword
+import indexing.keyword.files as bm25_files
+from indexing.keyword.bm25 import BM25Index
+from indexing.keyword.files import MANIFEST
+from indexing.keyword.index import KeywordCache
 
 ARTICLES = {
     "chess.txt": ("Teenager wins chess title", "Lena Vogel won the national chess championship. She sacrificed her queen on move 31."),
@@ -95,13 +95,13 @@ def test_a_new_process_loads_from_disk_when_the_generation_matches(index, settin
         f"""
         import json
         from pathlib import Path
-        import indexing.keyword
+        import indexing.keyword.index
         from indexing.index import NewsIndex
         from indexing.settings import IndexSettings, SettingsSource
 
         def reconcile(*a, **k):
             raise SystemExit("reconciled instead of loaded")
-        indexing.keyword.reconcile = reconcile
+        indexing.keyword.index.reconcile = reconcile
         settings = IndexSettings.from_env(SettingsSource(env={{
             "NEWSBOT_DATA_DIR": {str(settings.data_dir)!r}, "NEWSBOT_CONFIG": "/nonexistent/config.toml"}}))
         hits = NewsIndex(settings).keywords.current().search("steel cables", 1)
@@ -198,16 +198,16 @@ def assert_same_results(incremental: BM25Index, fresh: BM25Index, queries) -> No
 
 def count_tokenized(monkeypatch) -> list[str]:
     """Every text the BM25 index tokenises from now on."""
-    import indexing.bm25
+    import indexing.keyword.bm25
 
     seen: list[str] = []
-    real = indexing.bm25.tokenize
+    real = indexing.keyword.bm25.tokenize
 
     def counting(texts):
         seen.extend(texts)
         return real(texts)
 
-    monkeypatch.setattr(indexing.bm25, "tokenize", counting)
+    monkeypatch.setattr(indexing.keyword.bm25, "tokenize", counting)
     return seen
 
 

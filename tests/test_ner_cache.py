@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bot.ner as ner
+import bot.answering.entities as ner
 
 
 def test_cached_entities_equal_fresh_ones(monkeypatch):

@@ -12,7 +12,7 @@ from conftest import REPO
 
 PROBE = """
 import json
-from bot.prompts import PROMPTS_DIR, load_prompt
+from bot.answering.prompts import PROMPTS_DIR, load_prompt
 from indexing.settings import bundled_seeds_dir
 import indexing
 print(json.dumps({"package": indexing.__file__, "seeds": sorted(p.name for p in bundled_seeds_dir().iterdir()),
@@ -26,7 +26,7 @@ def test_a_wheel_install_finds_the_bundled_seeds_and_prompts(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         source.mkdir(exist_ok=True)
         shutil.copy2(REPO / name, source / name)
-    for name in ("bot", "indexing", "seeds", "prompts"):
+    for name in ("bot", "indexing", "reader", "seeds", "prompts"):
         shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     wheels = tmp_path / "wheels"
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extractive import _restates
-from bot.places import is_country, place_fit
-from bot.question import analyse, expected_types, is_elliptical, last_full_question
+from bot.answering.heuristic import _restates
+from bot.answering.places import is_country, place_fit
+from bot.answering.question import analyse, expected_types, is_elliptical, last_full_question
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_a_sentence_that_restates_the_question_is_recognised():
 
 
 def test_how_long_wants_an_amount_of_time():
-    from bot.question import is_amount_of_time
+    from bot.answering.question import is_amount_of_time
 
     assert analyse("How long did the talks last?").duration
     assert is_amount_of_time("four hours") and is_amount_of_time("3 months") and is_amount_of_time("a decade")
@@ -89,7 +89,7 @@ def test_elliptical_follow_ups_name_only_a_new_subject():
 def test_each_thread_gets_its_own_stemmer():
     import threading
 
-    from indexing.stemming import english_stemmer
+    from indexing.text.stemming import english_stemmer
 
     mine = english_stemmer()
     assert english_stemmer() is mine and mine.stemWord("repairs") == "repair"

@@ -9,8 +9,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda
 
-from bot.retrieval import HybridSearch, NewsRetriever
-from bot.timescope import time_scope
+from bot.retrieval.search import HybridSearch, NewsRetriever
+from bot.retrieval.timescope import time_scope
 from conftest import write_jsonl
 
 
@@ -69,9 +69,9 @@ def test_uncommitted_chunks_are_invisible(news_index, dated_corpus):
     # A sync that died after writing a new version's chunks but before its commit.
     from dataclasses import replace
 
-    from indexing.chunking import chunk_text
-    from indexing.sources import read_file
-    from indexing.store import PreparedArticle
+    from indexing.text.chunking import chunk_text
+    from indexing.sources.files import read_file
+    from indexing.store.chroma import PreparedArticle
 
     article = read_file(dated_corpus / "news.jsonl").articles[2]
     changed = replace(article, text=article.text.replace("Quillipoo", "Zorblax"), sha256="f" * 64)

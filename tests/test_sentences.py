@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexing.sentences import split_sentences
+from indexing.text.sentences import split_sentences
 
 
 def sentences(text: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from conftest import ChromaServer, write_txt_article
 from indexing.errors import StoreError
 from indexing.index import NewsIndex
-from indexing.store import ChunkStore
+from indexing.store.chroma import ChunkStore
 
 CHESS = (
     "The national chess championship ended on Sunday with a surprise winner. "

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED_FILE
-from indexing.article import looks_like_date_line, parse_date
-from indexing.sources import SUPPORTED_SUFFIXES, iter_article_files, read_file
+from indexing.sources.article import looks_like_date_line, parse_date
+from indexing.sources.files import SUPPORTED_SUFFIXES, iter_article_files, read_file
 
 BODY = (
     "The city council voted on Monday to expand the tram network by twelve kilometres.\n\n"

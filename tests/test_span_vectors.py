@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexing.span_vectors import decode_vectors, encode_vectors
+from indexing.store.span_vectors import decode_vectors, encode_vectors
 
 
 def test_round_trip_keeps_direction():
@@ -40,7 +40,7 @@ def test_every_indexed_chunk_carries_one_vector_per_sentence(seed_index):
 
 def test_the_onnx_query_model_matches_torch(seed_index):
     """The seed index exported the model once; questions are embedded by onnxruntime, same vectors."""
-    from indexing.onnx_embedding import OnnxQueryEmbedder
+    from indexing.embedding.onnx import OnnxQueryEmbedder
 
     assert seed_index.onnx_path.is_file()
     query_embedder = seed_index.query_embedder
@@ -53,7 +53,7 @@ def test_the_onnx_query_model_matches_torch(seed_index):
 
 def test_exporting_to_onnx_leaves_the_shared_model_deterministic(embedder, tmp_path):
     """The exporter restores its wrapper's training flag; the model must stay in eval mode (no dropout)."""
-    from indexing.onnx_embedding import export_onnx
+    from indexing.embedding.onnx import export_onnx
 
     texts = ["NATO talks\nNATO has 30 members, so there were 30 against one in the crowd."]
     before, _ = embedder.embed_with_spans(texts, [[(11, 40)]])

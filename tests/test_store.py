@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from conftest import news_text
-from indexing.article import Article
-from indexing.chunking import chunk_text
+from indexing.sources.article import Article
+from indexing.text.chunking import chunk_text
 from indexing.errors import StoreError
 from indexing.indexer import embedding_text
-from indexing.store import META_ID, ChunkStore, PreparedArticle, _article_meta, chunk_id
+from indexing.store.chroma import META_ID, ChunkStore, PreparedArticle, _article_meta, chunk_id
 
 
 def make_article(n: int, text: str | None = None, title: str | None = None) -> Article:
@@ -263,7 +263,7 @@ def test_a_failure_inside_write_articles_leaves_nothing_half_visible(store, embe
 
 
 def test_chunks_of_many_articles_are_written_in_slices_under_the_batch_limit(store, embedder, monkeypatch):
-    import indexing.store as store_module
+    import indexing.store.chroma as store_module
 
     monkeypatch.setattr(store_module, "_BATCH", 3)
     sizes = []

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.timescope import time_scope
+from bot.retrieval.timescope import time_scope
 
 ASKED = date(2022, 6, 16)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, news_text, write_txt_article
 
-from indexing.watch import SyncEvent, Watcher, WatchSettings
+from indexing.arrivals.watch import SyncEvent, Watcher, WatchSettings
 
 FAST = WatchSettings(debounce_ms=1000, quiet_ms=100, feed_poll_minutes=0)
 

@@ -8,7 +8,7 @@ answers and the ids *newsbot* gives the gold articles (so retrieval can be score
   `{"id", "question", "answers": [...], "article_ids": [...], "asked_on": "YYYY-MM-DD"}` (or
   `"article": "file"`; `asked_on` is optional), gold
   references given as URLs or as paths relative to the corpus folder.
-The ids come from `indexing.sources.article_from_record`, the very function the indexer uses.
+The ids come from `indexing.sources.files.article_from_record`, the very function the indexer uses.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-from indexing.article import Article, parse_date_field
+from indexing.sources.article import Article, parse_date_field
 from indexing.errors import NewsbotError
-from indexing.sources import article_from_record, iter_article_files, read_file
+from indexing.sources.files import article_from_record, iter_article_files, read_file
 
 SHARED_SETS = ("seed_qa.jsonl", "realtimeqa_dev", "squad2_dev")
 

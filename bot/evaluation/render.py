@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.console import RichSyncProgress, err
+from bot.cli.console import RichSyncProgress, err
 from bot.evaluation.runner import EvalProgress, EvalReport
 from indexing.indexer import SyncProgress
 

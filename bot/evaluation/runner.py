@@ -19,7 +19,7 @@ from bot.evaluation.datasets import EvalDataError, EvalDataset, EvalQuestion, re
 from bot.evaluation.metrics import QuestionResult, gold_rank, misses, score_answer, summarise
 from bot.evaluation.systems import NewsbotSystem, System, SystemAnswer
 from bot.settings import BotSettings
-from indexing.article import Article
+from indexing.sources.article import Article
 from indexing.indexer import SyncProgress
 
 

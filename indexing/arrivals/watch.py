@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from indexing.errors import ConfigError, NewsbotError
 from indexing.indexer import SyncReport
-from indexing.sources import SUPPORTED_SUFFIXES
+from indexing.sources.files import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
-    from indexing.feeds import FeedPoller, PollReport
+    from indexing.arrivals.feeds import FeedPoller, PollReport
     from indexing.index import NewsIndex
 
 log = logging.getLogger("newsbot.watch")
@@ -55,8 +55,8 @@ class WatchSettings:
     def poller(self) -> "FeedPoller | None":
         if self.feeds_dir is None or self.registry_path is None:
             return None
-        from indexing.feed_registry import FeedRegistry
-        from indexing.feeds import FeedPoller
+        from indexing.arrivals.feed_registry import FeedRegistry
+        from indexing.arrivals.feeds import FeedPoller
 
         return FeedPoller(FeedRegistry(self.registry_path), self.feeds_dir, self.feed_timeout)
 

@@ -4,7 +4,7 @@ Exposed as a LangChain `BaseRetriever` (`NewsRetriever`) so the pieces are reusa
 chains; `HybridSearch.search()` is the typed core the chain uses, with a trace for `--explain`.
 Only committed chunks are ever returned: each hit's article hash must equal the article's
 committed hash in the registry (read for the hits' articles only, cached per sync generation: see
-indexing.committed), so a query running during a sync never sees half of a replaced article.
+indexing.store.committed), so a query running during a sync never sees half of a replaced article.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from bot.timescope import TimeScope, time_scope
-from indexing.committed import CommittedHashes
+from bot.retrieval.timescope import TimeScope, time_scope
+from indexing.store.committed import CommittedHashes
 from indexing.index import NewsIndex
-from indexing.keyword import KeywordHit
-from indexing.store import StoredChunk
+from indexing.keyword.index import KeywordHit
+from indexing.store.chroma import StoredChunk
 
 # Convex fusion of cosine and max-normalised BM25. On RealTimeQA dev this beat reciprocal rank
 # fusion (MRR 0.71 vs 0.68, recall@5 0.93 vs 0.90); 0.7 was the best of 0.3-0.8.
@@ -63,7 +63,7 @@ class HybridSearch:
         self.committed = CommittedHashes(index.store)
 
     def search(self, query: str, k: int = 8, query_vector=None, as_of: date | None = None) -> SearchResult:
-        """The k best committed passages for `query`, asked on `as_of` (default today; see bot.timescope)."""
+        """The k best committed passages for `query`, asked on `as_of` (default today; see bot.retrieval.timescope)."""
         store = self.index.store
         generation = store.generation()
         vector = self.index.query_embedder.embed_query(query) if query_vector is None else query_vector

@@ -23,11 +23,11 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from indexing.article import Article
-from indexing.chunking import Chunk
+from indexing.sources.article import Article
+from indexing.text.chunking import Chunk
 from indexing.errors import StoreError
 from indexing.settings import IndexSettings
-from indexing.span_vectors import decode_vectors, encode_vectors
+from indexing.store.span_vectors import decode_vectors, encode_vectors
 
 META_ID = "__newsbot_meta__"
 _BATCH = 1000  # well under Chroma's max batch (5,461 here)
@@ -61,7 +61,7 @@ class StoredChunk:
     end: int
     text: str
     sentences: tuple[tuple[int, int], ...]
-    sentence_vectors: str = ""  # encoded by indexing.span_vectors; "" for chunks indexed without them
+    sentence_vectors: str = ""  # encoded by indexing.store.span_vectors; "" for chunks indexed without them
 
     @property
     def published_date(self) -> date | None:

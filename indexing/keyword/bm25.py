@@ -17,7 +17,7 @@ An update returns a new index object sharing the unchanged segments (copy-on-wri
 another thread keeps searching the object it holds. Dead rows are compacted away when they pass
 30% or when there are more than 8 segments (merged from the stored matrices, never re-tokenised).
 
-Saved and loaded by indexing.bm25_files.
+Saved and loaded by indexing.keyword.files.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from indexing.stemming import english_stemmer
+from indexing.text.stemming import english_stemmer
 
 K1, B = 1.5, 0.75
 MAX_SEGMENTS = 8

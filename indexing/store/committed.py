@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Iterable
 
-from indexing.store import ChunkStore
+from indexing.store.chroma import ChunkStore
 
 
 class CommittedHashes:

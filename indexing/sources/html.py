@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from indexing.article import parse_date
+from indexing.sources.article import parse_date
 from indexing.errors import ArticleError
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlparse
 
-from indexing.article import Article, looks_like_date_line, parse_date, parse_date_field
+from indexing.sources.article import Article, looks_like_date_line, parse_date, parse_date_field
 from indexing.errors import ArticleError
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
@@ -149,7 +149,7 @@ def _read_markdown(path: Path, text: str) -> Article:
 
 
 def _read_html(path: Path, text: str) -> Article:
-    from indexing.html import extract_html
+    from indexing.sources.html import extract_html
 
     extracted = extract_html(text, origin=str(path))
     url = extracted.url

@@ -8,7 +8,7 @@ from typing import Callable, TypeVar
 import typer
 from rich.markup import escape
 
-from bot.console import RichSyncProgress, err
+from bot.cli.console import RichSyncProgress, err
 from bot.settings import BotSettings
 from indexing.errors import NewsbotError
 

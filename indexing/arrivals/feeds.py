@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
-from indexing.article import parse_date
+from indexing.sources.article import parse_date
 from indexing.errors import ArticleError
-from indexing.feed_registry import FeedRegistry, FeedState, RegistryData, SeenItem, normalize_url, now_iso, write_atomically
-from indexing.fetching import FetchError, Fetched, fetch
+from indexing.arrivals.feed_registry import FeedRegistry, FeedState, RegistryData, SeenItem, normalize_url, now_iso, write_atomically
+from indexing.arrivals.fetching import FetchError, Fetched, fetch
 
 __all__ = ["FeedPoller", "PollReport", "FeedResult", "FetchError", "Fetched", "fetch", "parse_feed", "extract_item", "item_path"]
 
@@ -221,7 +221,7 @@ def _plain(html: str) -> str:
 
 def extract_item(item: FeedItem, timeout: float, fetcher: Callable[..., Fetched] = fetch) -> SavedArticle:
     """The page's main text, title and date; the entry's summary when the page fails. Raises ArticleError."""
-    from indexing.html import extract_html
+    from indexing.sources.html import extract_html
 
     reason = ""
     try:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from indexing.sentences import split_sentences
+from indexing.text.sentences import split_sentences
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 

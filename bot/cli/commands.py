@@ -1,4 +1,4 @@
-"""`newsbot`: the command line. Thin: every command calls into the index or the chain and formats.
+"""The core commands: index, status, ask, chat, eval, slack. Thin: each calls into the index or the chain and formats.
 
 Errors a user can fix print as one line on stderr with exit code 1; `--json` prints exactly one
 JSON document on stdout.
@@ -16,12 +16,9 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from bot.cli_common import AsOfOption, JsonOption, app, load_settings, open_index, read_question, ready_bot, user_errors
-from bot.console import RichSyncProgress, err, out, print_json, print_sync_report
+from bot.cli.common import AsOfOption, JsonOption, app, load_settings, open_index, read_question, ready_bot, user_errors
+from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
 from indexing.errors import NewsbotError
-
-__all__ = ["app", "load_settings", "open_index", "main"]
-
 
 @app.command()
 @user_errors
@@ -62,7 +59,7 @@ def ask(
     as_of: Optional[datetime] = AsOfOption,
 ) -> None:
     """Answer one question from the indexed articles, citing the passages."""
-    from bot.render import render_answer, render_trace
+    from bot.cli.render import render_answer, render_trace
 
     bot = ready_bot(quiet=as_json)
     answer = bot.ask(read_question(question), explain=explain, as_of=as_of.date() if as_of else None)
@@ -85,7 +82,7 @@ def chat(
 ) -> None:
     """An interactive session: follow-up questions are understood from the earlier turns."""
     from bot.answer import Turn
-    from bot.render import render_answer
+    from bot.cli.render import render_answer
 
     bot = ready_bot(quiet=as_json)
     history: list[Turn] = []
@@ -171,17 +168,3 @@ def slack(
         if watcher is not None:
             watcher.stop()
 
-
-# Imported here so `watch` and `feeds` come after the core commands in `newsbot --help`.
-from bot import cli_feeds  # noqa: E402  (registers `watch` and `feeds` on the app)
-
-
-def main() -> None:
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    app()
-
-
-if __name__ == "__main__":
-    main()

@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from bot.cli_common import JsonOption, app, load_settings, open_index, user_errors
-from bot.console import RichSyncProgress, err, out, print_json, print_sync_report
+from bot.cli.common import JsonOption, app, load_settings, open_index, user_errors
+from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
 from indexing.errors import NewsbotError
 
 feeds_app = typer.Typer(
@@ -22,13 +22,13 @@ app.add_typer(feeds_app, name="feeds")
 
 def make_watcher(news_index, paths: Optional[list[Path]] = None, **options):
     """The watcher `newsbot watch` runs (and `newsbot slack --watch` runs in its own process)."""
-    from indexing.watch import Watcher
+    from indexing.arrivals.watch import Watcher
 
     return Watcher(news_index, paths or None, load_settings().watch_settings(), **options)
 
 
 def _feed_registry():
-    from indexing.feed_registry import FeedRegistry
+    from indexing.arrivals.feed_registry import FeedRegistry
 
     return FeedRegistry(load_settings().feed_registry_path)
 
@@ -139,7 +139,7 @@ def feeds_poll(
     as_json: bool = JsonOption,
 ) -> None:
     """Fetch the followed feeds once: save new items as articles, then index them."""
-    from indexing.feeds import FeedPoller
+    from indexing.arrivals.feeds import FeedPoller
 
     settings = load_settings()
     registry = _feed_registry()

@@ -1,6 +1,6 @@
 """The BM25 keyword index kept in step with Chroma: updated incrementally, persisted in the data dir.
 
-Chroma is the source of truth; the keyword index (indexing.bm25) is derived from it and stamped
+Chroma is the source of truth; the keyword index (indexing.keyword.bm25) is derived from it and stamped
 with the Chroma sync generation it was reconciled at. Readers compare the stamp with the generation
 stored in Chroma before answering; when they differ, they reconcile: diff the article registry
 (article id -> committed sha) against the articles the keyword index holds, drop the rows of
@@ -26,9 +26,9 @@ import threading
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from indexing import bm25_files
-from indexing.bm25 import BM25Index, Doc, KeywordHit, tokenize
-from indexing.store import ArticleRecord, ChunkStore, StoredChunk
+import indexing.keyword.files as bm25_files
+from indexing.keyword.bm25 import BM25Index, Doc, KeywordHit, tokenize
+from indexing.store.chroma import ArticleRecord, ChunkStore, StoredChunk
 
 __all__ = ["KeywordCache", "KeywordHit", "reconcile", "tokenize"]
 

@@ -11,7 +11,7 @@ import re
 from typing import Sequence
 
 from bot.answer import Turn
-from bot.question import content_words
+from bot.answering.question import content_words
 
 _DEPENDENT = re.compile(
     r"^\s*(and|but|also|so|then|what about|how about|and what|what else)\b"

@@ -26,7 +26,7 @@ from typing import Iterator
 import numpy as np
 import scipy.sparse as sp
 
-from indexing.bm25 import BM25Index, Segment
+from indexing.keyword.bm25 import BM25Index, Segment
 
 try:  # a lock between processes sharing the data dir; no such lock outside POSIX
     import fcntl

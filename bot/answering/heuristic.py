@@ -19,8 +19,8 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from bot.answer import Answer, Citation
-from bot.places import country_of_demonym, place_fit
-from bot.question import (
+from bot.answering.places import country_of_demonym, place_fit
+from bot.answering.question import (
     QuestionAnalysis,
     analyse,
     content_words,
@@ -29,9 +29,9 @@ from bot.question import (
     stems,
     with_answer_type_of,
 )
-from bot.retrieval import Passage
+from bot.retrieval.search import Passage
 from bot.settings import DEFAULT_MIN_CONFIDENCE
-from indexing.embedding import Embedder
+from indexing.embedding.models import Embedder
 
 REFUSAL = "The indexed articles do not contain the answer to this question."
 
@@ -226,7 +226,7 @@ def _entities_while_useful(
     """Each sentence with its entities, in rank order, two at a time, stopping as soon as no further
     sentence could beat the best span so far: NER is the answerer's main cost, and a span scores at
     most its sentence's score plus the closeness weight. The result equals running NER on all."""
-    from bot.ner import entities
+    from bot.answering.entities import entities
 
     for lo in range(0, len(ranked), _NER_BATCH):
         batch = ranked[lo : lo + _NER_BATCH]

@@ -15,10 +15,10 @@ from html import escape
 from typing import Any, Sequence
 
 from bot.answer import Answer, Citation, Turn
-from bot.extractive import REFUSAL
-from bot.prompts import render_prompt
-from bot.question import content_words, stems
-from bot.retrieval import Passage
+from bot.answering.heuristic import REFUSAL
+from bot.answering.prompts import render_prompt
+from bot.answering.question import content_words, stems
+from bot.retrieval.search import Passage
 from bot.settings import BotSettings
 from indexing.errors import ConfigError, ModelError
 

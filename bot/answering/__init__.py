@@ -1,0 +1,1 @@
+"""Answering: the Answerer contract and its implementations (reader, heuristic, generative)."""

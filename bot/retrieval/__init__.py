@@ -1,0 +1,1 @@
+"""Retrieval: hybrid dense + keyword search over the index, scoped in time."""

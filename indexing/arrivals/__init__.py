@@ -1,0 +1,1 @@
+"""Arrivals: watching folders and polling feeds, so new articles are indexed as they come."""

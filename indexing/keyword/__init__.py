@@ -1,0 +1,1 @@
+"""The keyword index: incremental, segmented BM25 derived from Chroma."""

@@ -1,0 +1,1 @@
+"""The store: Chroma chunks and the article registry, committed hashes, vectors in metadata."""

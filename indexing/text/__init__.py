@@ -1,0 +1,1 @@
+"""Text: sentences, sentence-aware chunks with offsets, and stemming."""

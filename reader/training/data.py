@@ -1,0 +1,102 @@
+"""Training examples for the reader: SQuAD questions, split by article, plus made unanswerables.
+
+SQuAD 1.1 has no unanswerable questions and only 348 real ones come with the SQuAD 2.0 sample, so
+negatives are made, two kinds (reader.training.negatives): the question against another paragraph
+of its article, and the question with its key entity swapped for another of the same type. The
+articles of the SQuAD 2.0 sample are held apart from training: with their real unanswerables
+they are the slice that picks checkpoints and the refusal threshold.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+SQUAD11 = "squad11_train.jsonl.gz"
+SQUAD20_SAMPLE = "squad20_train_sample.jsonl.gz"
+PREPARED = "prepared.jsonl.gz"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A question on a passage; `answer_start` is None for an unanswerable one."""
+
+    id: str
+    title: str
+    question: str
+    context: str
+    answer_start: int | None
+    answer_text: str
+    answers: tuple[str, ...] = field(default=())  # every accepted answer, for scoring
+    kind: str = "squad"  # squad | squad2-unanswerable | other-paragraph | entity-swap
+    split: str = "train"  # train | heldout
+
+    @property
+    def answerable(self) -> bool:
+        return self.answer_start is not None
+
+
+class DataError(ValueError):
+    """The training data is missing or malformed (names the file and line)."""
+
+
+def read_jsonl_gz(path: Path) -> Iterator[dict]:
+    if not path.is_file():
+        raise DataError(f"training data {path} not found: pass --data to the folder holding {SQUAD11} and {SQUAD20_SAMPLE}")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+
+
+def squad_examples(path: Path, heldout_titles: frozenset[str], drop_ambiguous: bool) -> list[Example]:
+    """The rows of one SQuAD file as examples; rows of held-out articles are marked `heldout`."""
+    examples = []
+    for row in read_jsonl_gz(path):
+        try:
+            answers = row["answers"]
+            split = "heldout" if row["title"] in heldout_titles else "train"
+            if row["is_impossible"] or not answers:
+                examples.append(Example(row["id"], row["title"], row["question"], row["context"], None, "", (), "squad2-unanswerable", split))
+                continue
+            first = answers[0]
+            if split == "train" and drop_ambiguous and first.get("ambiguous"):
+                continue  # the first of several occurrences, not always the one the annotator meant
+            texts = tuple(dict.fromkeys(a["text"] for a in answers))
+            examples.append(Example(row["id"], row["title"], row["question"], row["context"], first["start"], first["text"], texts, "squad", split))
+        except (KeyError, TypeError) as exc:
+            raise DataError(f"{path}: row {row.get('id', '?')!r} lacks a field ({exc})") from exc
+    return examples
+
+
+def load_squad(data_dir: Path, drop_ambiguous: bool = True) -> list[Example]:
+    """SQuAD 1.1 train (articles of the 2.0 sample held out) and the 2.0 sample (all held out)."""
+    sample = list(read_jsonl_gz(data_dir / SQUAD20_SAMPLE)) if (data_dir / SQUAD20_SAMPLE).is_file() else []
+    heldout = frozenset(row["title"] for row in sample)
+    examples = [e for e in squad_examples(data_dir / SQUAD11, heldout, drop_ambiguous) if e.split == "train"]
+    if sample:
+        examples += squad_examples(data_dir / SQUAD20_SAMPLE, heldout, drop_ambiguous=False)
+    return examples
+
+
+def write_prepared(examples: Iterable[Example], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with gzip.open(partial, "wt", encoding="utf-8") as handle:
+        for example in examples:
+            handle.write(json.dumps(asdict(example), ensure_ascii=False) + "\n")
+    partial.replace(path)
+
+
+def read_prepared(path: Path) -> list[Example]:
+    examples = []
+    for row in read_jsonl_gz(path):
+        row["answers"] = tuple(row["answers"])
+        examples.append(Example(**row))
+    return examples

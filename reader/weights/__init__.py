@@ -1,0 +1,1 @@
+"""The shipped reader weights (fp16 safetensors + config) and their model card."""
