@@ -40,16 +40,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bot.evaluation.metrics import percentile  # noqa: E402
-from indexing.text.chunking import chunk_text  # noqa: E402
+from indexing.arrivals.watch import Watcher
 from indexing.index import NewsIndex  # noqa: E402
 from indexing.indexer import indexing_signature, versioned  # noqa: E402
-from indexing.settings import IndexSettings, SettingsSource  # noqa: E402
+from indexing.settings import (  # noqa: E402
+    IndexSettings,
+    SettingsSource,
+    WatchSettings,  # noqa: E402
+)
 from indexing.sources.files import read_file  # noqa: E402
 from indexing.store.chroma import PreparedArticle  # noqa: E402
-from indexing.arrivals.watch import Watcher, WatchSettings  # noqa: E402
+from indexing.text.chunking import chunk_text  # noqa: E402
 
 _SYLLABLES = ["ka", "lo", "mi", "ren", "to", "sa", "vel", "dor", "an", "is", "ul", "mar", "ten", "ro", "bi", "gan", "el", "os"]
-_COMMON = ("the a of to in and said on for that with was by at from would its after has been will new".split())
+_COMMON = "the a of to in and said on for that with was by at from would its after has been will new".split()
 
 
 def vocabulary(rng: random.Random, size: int = 4000) -> list[str]:
@@ -142,15 +146,20 @@ def measure(index: NewsIndex, watcher: Watcher, corpus: Path, arrivals: int, rng
                 if any(h.article_id == article_id and h.sha256 == sha for h in hits):
                     keyword = time.perf_counter() - landed
             time.sleep(0.02)
-        watcher.wait_for(lambda h: len(h) > syncs_before, timeout)  # let the sync (and its keyword update) finish
+        watcher.wait_for(lambda h, before=syncs_before: len(h) > before, timeout)  # let the sync (and its keyword update) finish
         events = [e for e in watcher.history[syncs_before:] if e.report is not None]
         indexer = sum(e.report.seconds for e in events)
-        rows.append({
-            "arrival": i, "dense": dense, "keyword": keyword, "syncs": len(events),
-            "sync": sum(e.seconds for e in events),  # the watcher's whole sync
-            "indexer": indexer,  # read, chunk, embed, write, commit
-            "keyword_refresh": sum(e.seconds for e in events) - indexer,  # the BM25 update after it
-        })
+        rows.append(
+            {
+                "arrival": i,
+                "dense": dense,
+                "keyword": keyword,
+                "syncs": len(events),
+                "sync": sum(e.seconds for e in events),  # the watcher's whole sync
+                "indexer": indexer,  # read, chunk, embed, write, commit
+                "keyword_refresh": sum(e.seconds for e in events) - indexer,  # the BM25 update after it
+            }
+        )
     return rows
 
 
@@ -195,7 +204,9 @@ def report(rows: list[dict], chunks: int, setup: float, start_sync: float, args)
     def series(key: str) -> list[float]:
         return [r[key] for r in rows if r[key] is not None]
 
-    first = [min(v for v in (r["dense"], r["keyword"]) if v is not None) for r in rows if r["dense"] is not None or r["keyword"] is not None]
+    first = [
+        min(v for v in (r["dense"], r["keyword"]) if v is not None) for r in rows if r["dense"] is not None or r["keyword"] is not None
+    ]
     metrics = {
         "answerable (first of dense, keyword)": first,
         "dense (vector query, committed filter)": series("dense"),
@@ -212,8 +223,20 @@ def report(rows: list[dict], chunks: int, setup: float, start_sync: float, args)
     missed = sum(r["dense"] is None and r["keyword"] is None for r in rows)
     extra_syncs = sum(r["syncs"] != 1 for r in rows)
     if args.json:
-        print(json.dumps({"chunks": chunks, "arrivals": len(rows), "missed": missed, "setup_seconds": setup,
-                          "start_sync_seconds": start_sync, "quiet_ms": args.quiet_ms, "metrics": summary, "rows": rows}))
+        print(
+            json.dumps(
+                {
+                    "chunks": chunks,
+                    "arrivals": len(rows),
+                    "missed": missed,
+                    "setup_seconds": setup,
+                    "start_sync_seconds": start_sync,
+                    "quiet_ms": args.quiet_ms,
+                    "metrics": summary,
+                    "rows": rows,
+                }
+            )
+        )
         return
     from rich.console import Console
     from rich.table import Table

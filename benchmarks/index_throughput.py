@@ -22,10 +22,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -44,21 +44,50 @@ _FIRST = ["Alice", "Omar", "Maria", "Ken", "Priya", "Lars", "Fatima", "Diego", "
 _LAST = ["Grant", "Haddad", "Lopez", "Ito", "Raman", "Nilsen", "Okafor", "Silva", "Chen", "Nowak", "Byrne", "Mensah"]
 _ROLES = ["Mayor", "Finance Minister", "Sen.", "Dr.", "Prof.", "Chief Executive", "Police Chief", "Gov.", "Judge"]
 _PLACES = ["Lisbon", "Nairobi", "Osaka", "Calgary", "Krakow", "Porto Alegre", "Dundee", "Hobart", "Accra", "Tampere"]
-_ORGS = ["the city council", "the health ministry", "the central bank", "the transport authority", "the teachers' union",
-         "the energy regulator", "the port authority", "the national weather service", "the supreme court", "a citizens' group"]
-_TOPICS = ["a plan to extend the tram network", "the new budget for public schools", "a proposal to raise water prices",
-           "the contract for repairing the harbour bridge", "an inquiry into last spring's floods", "a trade agreement with Norway",
-           "a ban on night flights", "the strategy for offshore wind power", "the merger of two regional hospitals",
-           "a tax on sugary drinks", "new rules for short-term rentals", "the closure of a coal power station"]
+_ORGS = [
+    "the city council",
+    "the health ministry",
+    "the central bank",
+    "the transport authority",
+    "the teachers' union",
+    "the energy regulator",
+    "the port authority",
+    "the national weather service",
+    "the supreme court",
+    "a citizens' group",
+]
+_TOPICS = [
+    "a plan to extend the tram network",
+    "the new budget for public schools",
+    "a proposal to raise water prices",
+    "the contract for repairing the harbour bridge",
+    "an inquiry into last spring's floods",
+    "a trade agreement with Norway",
+    "a ban on night flights",
+    "the strategy for offshore wind power",
+    "the merger of two regional hospitals",
+    "a tax on sugary drinks",
+    "new rules for short-term rentals",
+    "the closure of a coal power station",
+]
 _VERBS = ["announced", "criticised", "approved", "postponed", "questioned", "welcomed", "rejected", "defended", "outlined"]
-_WHEN = ["on Monday", "on Tuesday evening", "late on Wednesday", "on Thursday", "in a statement on Friday",
-         "over the weekend", "at a press conference", "during a heated session", "after months of negotiation"]
+_WHEN = [
+    "on Monday",
+    "on Tuesday evening",
+    "late on Wednesday",
+    "on Thursday",
+    "in a statement on Friday",
+    "over the weekend",
+    "at a press conference",
+    "during a heated session",
+    "after months of negotiation",
+]
 _SENTENCES = [
     "{role} {first} {last} {verb} {topic} {when}.",
     "{org_cap} {verb} {topic} {when}, saying the decision could not wait any longer.",
     "Officials in {place} estimated that the measure would cost about {n} million dollars over {k} years.",
     "About {n} people gathered outside the offices of {org} to protest against {topic}.",
-    "\"We have listened to everyone, and this is the fairest outcome,\" {first} {last} told reporters.",
+    '"We have listened to everyone, and this is the fairest outcome," {first} {last} told reporters.',
     "Critics argued that {topic} would hurt families on low incomes in {place} and beyond.",
     "The vote passed by {n} to {k}, with several members abstaining.",
     "According to figures released by {org}, prices rose by {k}.{n2} percent in the year to {month}.",
@@ -75,10 +104,20 @@ _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augu
 def _sentence(rng: random.Random) -> str:
     org = rng.choice(_ORGS)
     text = rng.choice(_SENTENCES).format(
-        role=rng.choice(_ROLES), first=rng.choice(_FIRST), last=rng.choice(_LAST), verb=rng.choice(_VERBS),
-        topic=rng.choice(_TOPICS), when=rng.choice(_WHEN), org=org, org_cap=org[0].upper() + org[1:],
-        place=rng.choice(_PLACES), n=rng.randint(12, 950), n2=rng.randint(0, 9), k=rng.randint(2, 19),
-        month=rng.choice(_MONTHS), year=rng.randint(1998, 2021),
+        role=rng.choice(_ROLES),
+        first=rng.choice(_FIRST),
+        last=rng.choice(_LAST),
+        verb=rng.choice(_VERBS),
+        topic=rng.choice(_TOPICS),
+        when=rng.choice(_WHEN),
+        org=org,
+        org_cap=org[0].upper() + org[1:],
+        place=rng.choice(_PLACES),
+        n=rng.randint(12, 950),
+        n2=rng.randint(0, 9),
+        k=rng.randint(2, 19),
+        month=rng.choice(_MONTHS),
+        year=rng.randint(1998, 2021),
     )
     return text[0].upper() + text[1:]
 
@@ -192,8 +231,9 @@ def run(args: argparse.Namespace) -> dict:
         texts = [embedding_text_of(c) for c in sorted(store.iter_chunks(), key=lambda c: (c.article_id, c.ordinal))]
         st_model = model.model
         began, began_cpu = time.perf_counter(), time.process_time()
-        st_model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                        show_progress_bar=False)
+        st_model.encode(
+            texts, batch_size=settings.embed_batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
         raw_seconds, raw_cpu = time.perf_counter() - began, time.process_time() - began_cpu
 
         full_rate = full.embedded_chunks / full_seconds
@@ -246,8 +286,10 @@ def print_table(result: dict) -> None:
     def verdict(ok: bool) -> str:
         return "[green]meets target[/]" if ok else "[red]below target[/]"
 
-    table = Table(title=f"newsbot indexing: {result['articles']} articles, {result['chunks']} chunks "
-                        f"({result['threads']} thread(s), batch {result['batch_size']})")
+    table = Table(
+        title=f"newsbot indexing: {result['articles']} articles, {result['chunks']} chunks "
+        f"({result['threads']} thread(s), batch {result['batch_size']})"
+    )
     table.add_column("measure", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("note")
@@ -255,9 +297,12 @@ def print_table(result: dict) -> None:
     table.add_row("no-op re-index", f"{result['noop_reindex_seconds']:.2f} s", f"{result['noop_embedded_chunks']} chunks embedded")
     table.add_row("raw model.encode", f"{result['raw_encode_chunks_per_s']:.1f} chunks/s", f"{result['raw_encode_seconds']:.1f} s")
     table.add_row("index / raw encode", f"{result['index_over_raw']:.3f}", "target >= 0.9: " + verdict(result["index_over_raw"] >= 0.9))
-    table.add_row("  same, by CPU time", f"{result['index_over_raw_cpu']:.3f}",
-                  f"{result['full_index_cpu_seconds']:.1f} / {result['raw_encode_cpu_seconds']:.1f} CPU s: "
-                  + verdict(result["index_over_raw_cpu"] >= 0.9))
+    table.add_row(
+        "  same, by CPU time",
+        f"{result['index_over_raw_cpu']:.3f}",
+        f"{result['full_index_cpu_seconds']:.1f} / {result['raw_encode_cpu_seconds']:.1f} CPU s: "
+        + verdict(result["index_over_raw_cpu"] >= 0.9),
+    )
     table.add_row("full / no-op", f"{result['full_over_noop']:.0f}x", "target >= 50x: " + verdict(result["full_over_noop"] >= 50))
     for name, seconds in result["breakdown_seconds"].items():
         share = 100 * seconds / result["full_index_seconds"]

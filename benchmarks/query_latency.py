@@ -29,9 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -40,35 +41,66 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bot.chain import NewsBot  # noqa: E402
 from bot.answering.entities import clear_cache as clear_ner_cache  # noqa: E402
+from bot.chain import NewsBot  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
-from indexing.sources.article import Article  # noqa: E402
-from indexing.text.chunking import Chunk  # noqa: E402
 from indexing.index import NewsIndex  # noqa: E402
-from indexing.text.sentences import split_sentences  # noqa: E402
 from indexing.settings import SettingsSource  # noqa: E402
+from indexing.sources.article import Article  # noqa: E402
 from indexing.store.chroma import PreparedArticle  # noqa: E402
+from indexing.text.chunking import Chunk  # noqa: E402
+from indexing.text.sentences import split_sentences  # noqa: E402
 
 CHUNKS_PER_ARTICLE = 10
 NOISE = 0.012  # per dimension: |noise| ~0.24 on a unit vector, cosine ~0.97 before renormalising
 HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "chromadb", "spacy", "bm25s", "langchain_core", "bot.cli")
 COLD_QUESTION = "Who led the US delegation?"
 
-_NAMES = ["Alma Ruiz", "Tobias Weller", "Nadia Farouk", "Kenji Sato", "Ruth Okonjo", "Pavel Dvorak", "Ines Moreau",
-          "Sam Whitfield", "Leila Haddad", "Jonas Berg", "Chiara Conti", "Victor Mensah"]
+_NAMES = [
+    "Alma Ruiz",
+    "Tobias Weller",
+    "Nadia Farouk",
+    "Kenji Sato",
+    "Ruth Okonjo",
+    "Pavel Dvorak",
+    "Ines Moreau",
+    "Sam Whitfield",
+    "Leila Haddad",
+    "Jonas Berg",
+    "Chiara Conti",
+    "Victor Mensah",
+]
 _PLACES = ["Valparaiso", "Gdansk", "Mombasa", "Halifax", "Bergen", "Cebu", "Tartu", "Mendoza", "Aarhus", "Darwin"]
-_BODIES = ["the regional council", "the port authority", "the water board", "the nurses' union", "the rail operator",
-           "the school board", "the fisheries agency", "the housing ministry", "the audit office", "the city assembly"]
-_ISSUES = ["a new desalination plant", "the night train to the capital", "cuts to rural bus routes", "a bridge toll",
-           "the expansion of the container terminal", "a four-day school week", "a cap on holiday rentals",
-           "the sale of the old shipyard", "a ban on bottom trawling", "a rent freeze"]
+_BODIES = [
+    "the regional council",
+    "the port authority",
+    "the water board",
+    "the nurses' union",
+    "the rail operator",
+    "the school board",
+    "the fisheries agency",
+    "the housing ministry",
+    "the audit office",
+    "the city assembly",
+]
+_ISSUES = [
+    "a new desalination plant",
+    "the night train to the capital",
+    "cuts to rural bus routes",
+    "a bridge toll",
+    "the expansion of the container terminal",
+    "a four-day school week",
+    "a cap on holiday rentals",
+    "the sale of the old shipyard",
+    "a ban on bottom trawling",
+    "a rent freeze",
+]
 _TEMPLATES = [
     "{name} of {body} said on {day} that {issue} in {place} would go ahead.",
     "About {n} people marched through {place} to protest against {issue}.",
     "The project is expected to cost {n} million euros and to take {k} years.",
     "{body_cap} approved {issue} by {n} votes to {k} after a debate that lasted {k} hours.",
-    "Critics, led by {name}, called {issue} \"a costly mistake\" for {place}.",
+    'Critics, led by {name}, called {issue} "a costly mistake" for {place}.',
     "A final decision on {issue} is expected in {month}, officials in {place} said.",
     "Since {year}, {body} has spent more than {n} million euros on {issue}.",
     "Residents of {place} first raised concerns about {issue} {k} years ago.",
@@ -88,9 +120,16 @@ _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 def _fill(template: str, rng: random.Random) -> str:
     body = rng.choice(_BODIES)
     return template.format(
-        name=rng.choice(_NAMES), place=rng.choice(_PLACES), body=body, body_cap=body[0].upper() + body[1:],
-        issue=rng.choice(_ISSUES), n=rng.randint(12, 990), k=rng.randint(2, 19), month=rng.choice(_MONTHS),
-        day=rng.choice(_DAYS), year=rng.randint(1995, 2021),
+        name=rng.choice(_NAMES),
+        place=rng.choice(_PLACES),
+        body=body,
+        body_cap=body[0].upper() + body[1:],
+        issue=rng.choice(_ISSUES),
+        n=rng.randint(12, 990),
+        k=rng.randint(2, 19),
+        month=rng.choice(_MONTHS),
+        day=rng.choice(_DAYS),
+        year=rng.randint(1995, 2021),
     )
 
 
@@ -159,7 +198,9 @@ class SyntheticCorpus:
                 published = date(2022, 1, 1) + timedelta(days=self.rng.randrange(365))
                 article, article_chunks = synthetic_article(self.articles, texts, self.origin, published)
                 vectors = perturb(self.vectors[picks], self.np_rng)
-                batch.append(PreparedArticle(article, article_chunks, vectors, sentence_vectors=self._sentence_vectors(picks, article_chunks)))
+                batch.append(
+                    PreparedArticle(article, article_chunks, vectors, sentence_vectors=self._sentence_vectors(picks, article_chunks))
+                )
                 self.articles += 1
             self.index.store.write_articles(batch)
         return time.perf_counter() - began
@@ -197,7 +238,12 @@ def measure_warm(bot: NewsBot, questions: Sequence[str], warmup: int = 3) -> dic
         bot.search.search(q, k=8)
         searches.append(time.perf_counter() - t0)
     retrieval = percentiles(searches)
-    return {**percentiles(asks), "retrieval_p50_ms": retrieval["p50_ms"], "retrieval_p95_ms": retrieval["p95_ms"], "queries": len(questions)}
+    return {
+        **percentiles(asks),
+        "retrieval_p50_ms": retrieval["p50_ms"],
+        "retrieval_p95_ms": retrieval["p95_ms"],
+        "queries": len(questions),
+    }
 
 
 def isolated_settings(data_dir: Path) -> BotSettings:
@@ -219,8 +265,13 @@ def warm_benchmark(sizes: Sequence[int], distinct: int, queries: int, data_dir: 
         t0 = time.perf_counter()
         index.keywords.current()  # brings BM25 up to date with the chunks written since the last size
         keyword_seconds = time.perf_counter() - t0
-        row = {"chunks": index.store.chunk_count(), "articles": corpus.articles, "write_s": round(write_seconds, 1),
-               "keyword_update_s": round(keyword_seconds, 1), **measure_warm(bot, questions)}
+        row = {
+            "chunks": index.store.chunk_count(),
+            "articles": corpus.articles,
+            "write_s": round(write_seconds, 1),
+            "keyword_update_s": round(keyword_seconds, 1),
+            **measure_warm(bot, questions),
+        }
         log(f"  {row}")
         rows.append(row)
     return {"distinct_embedded": len(corpus.paragraphs), "embed_s": round(corpus.embed_seconds, 1), "noise": NOISE, "sizes": rows}
@@ -253,8 +304,13 @@ def cold_benchmark(repeat: int, data_dir: Path, log: Callable[[str], None]) -> d
     for module in HEAVY_MODULES:
         log(f"import {module} x{repeat} ...")
         imports[module] = round(statistics.median(_wall([sys.executable, "-c", f"import {module}"], env, repeat)) - python, 2)
-    return {"repeat": repeat, "newsbot_ask_s": round(statistics.median(ask), 2), "newsbot_ask_min_s": round(min(ask), 2),
-            "python_startup_s": round(python, 3), "imports_s": imports}
+    return {
+        "repeat": repeat,
+        "newsbot_ask_s": round(statistics.median(ask), 2),
+        "newsbot_ask_min_s": round(min(ask), 2),
+        "python_startup_s": round(python, 3),
+        "imports_s": imports,
+    }
 
 
 def render(result: dict[str, Any]) -> None:
@@ -268,12 +324,21 @@ def render(result: dict[str, Any]) -> None:
         for column in ("chunks", "articles", "ask p50", "ask p95", "search p50", "search p95", "write s", "BM25 update s"):
             table.add_column(column, justify="right")
         for row in warm["sizes"]:
-            table.add_row(f"{row['chunks']:,}", f"{row['articles']:,}", f"{row['p50_ms']:.1f}", f"{row['p95_ms']:.1f}",
-                          f"{row['retrieval_p50_ms']:.1f}", f"{row['retrieval_p95_ms']:.1f}", f"{row['write_s']:.0f}",
-                          f"{row['keyword_update_s']:.1f}")
+            table.add_row(
+                f"{row['chunks']:,}",
+                f"{row['articles']:,}",
+                f"{row['p50_ms']:.1f}",
+                f"{row['p95_ms']:.1f}",
+                f"{row['retrieval_p50_ms']:.1f}",
+                f"{row['retrieval_p95_ms']:.1f}",
+                f"{row['write_s']:.0f}",
+                f"{row['keyword_update_s']:.1f}",
+            )
         console.print(table)
-        console.print(f"[dim]{warm['distinct_embedded']:,} distinct paragraphs embedded for real ({warm['embed_s']:.0f} s); every "
-                      f"stored chunk reuses one with varied numbers/names and a perturbed vector (noise {warm['noise']}/dim).[/]")
+        console.print(
+            f"[dim]{warm['distinct_embedded']:,} distinct paragraphs embedded for real ({warm['embed_s']:.0f} s); every "
+            f"stored chunk reuses one with varied numbers/names and a perturbed vector (noise {warm['noise']}/dim).[/]"
+        )
     cold = result.get("cold")
     if cold:
         table = Table(title=f"cold start (median of {cold['repeat']}, seconds)")

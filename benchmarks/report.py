@@ -19,7 +19,7 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ def machine() -> dict[str, Any]:
         "ram_gb": round(int(mem_kb) / 1024**2, 1) if mem_kb else None,
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit,
     }
 
@@ -104,6 +104,7 @@ def run_evals(settings: BotSettings, limit: int | None, results: Path | None) ->
 
 # ---- charts ---------------------------------------------------------------------------------------
 
+
 def quality_chart(reports: list[EvalReport], path: Path) -> None:
     import matplotlib
 
@@ -119,8 +120,13 @@ def quality_chart(reports: list[EvalReport], path: Path) -> None:
             values = [system.summary.get(key) for key in CHART_METRICS]
             bars = ax.bar(x + offset, [v or 0.0 for v in values], 0.4, label=system.name)
             for bar, value in zip(bars, values):
-                ax.annotate("n/a" if value is None else f"{value:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                            ha="center", va="bottom", fontsize=7)
+                ax.annotate(
+                    "n/a" if value is None else f"{value:.2f}",
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                )
         ax.set_xticks(x, [labels[k].replace("retrieval ", "").replace("answer ", "") for k in CHART_METRICS], fontsize=8)
         ax.set_ylim(0, 1.3)
         ax.set_title(f"{report.dataset}: newsbot vs LangChain naive RAG", fontsize=10)
@@ -139,8 +145,12 @@ def latency_chart(latency: dict[str, Any], path: Path) -> None:
     rows = latency["warm"]["sizes"]
     chunks = [r["chunks"] for r in rows]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for key, label, style in (("p50_ms", "ask p50", "o-"), ("p95_ms", "ask p95", "o--"),
-                              ("retrieval_p50_ms", "retrieval p50", "s-"), ("retrieval_p95_ms", "retrieval p95", "s--")):
+    for key, label, style in (
+        ("p50_ms", "ask p50", "o-"),
+        ("p95_ms", "ask p95", "o--"),
+        ("retrieval_p50_ms", "retrieval p50", "s-"),
+        ("retrieval_p95_ms", "retrieval p95", "s--"),
+    ):
         ax.plot(chunks, [r[key] for r in rows], style, label=label)
     ax.axhline(50, color="grey", lw=0.8, ls=":", label="target p50 50 ms")
     ax.axhline(100, color="grey", lw=0.8, ls="-.", label="target p95 100 ms")
@@ -158,6 +168,7 @@ def latency_chart(latency: dict[str, Any], path: Path) -> None:
 
 # ---- markdown -------------------------------------------------------------------------------------
 
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
     return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
@@ -170,7 +181,9 @@ def headline_table(reports: list[EvalReport]) -> str:
     rows = []
     for report in reports:
         summaries = {s.name: s.summary for s in report.systems}
-        cells = [" / ".join(format_value(summaries[n].get(k), kinds[k]) for n in ("newsbot", "baseline") if n in summaries) for k in HEADLINE]
+        cells = [
+            " / ".join(format_value(summaries[n].get(k), kinds[k]) for n in ("newsbot", "baseline") if n in summaries) for k in HEADLINE
+        ]
         rows.append([report.dataset, *cells])
     return _table(header, rows)
 
@@ -179,8 +192,10 @@ def eval_section(report: EvalReport) -> str:
     systems = report.systems
     header = ["metric", *[f"{s.name} ({s.chunks:,} chunks, indexed in {s.index_seconds:.0f} s)" for s in systems]]
     n = {s.name: s.summary for s in systems}["newsbot"]
-    intro = (f"{report.articles} articles; {n['questions']} questions ({n['answer_questions']} scored for answers, "
-             f"{n['unanswerable']} of them unanswerable; {n['retrieval_questions']} with a gold article); answerer: {report.answerer}.")
+    intro = (
+        f"{report.articles} articles; {n['questions']} questions ({n['answer_questions']} scored for answers, "
+        f"{n['unanswerable']} of them unanswerable; {n['retrieval_questions']} with a gold article); answerer: {report.answerer}."
+    )
     notes = "".join(f"\n\n_Note: {note.split(':')[0]}._" for note in report.notes)
     rows = [[label, *values] for label, values in metric_rows(report)]
     return f"### {report.dataset}\n\n{intro}{notes}\n\n{_table(header, rows)}\n"
@@ -190,24 +205,41 @@ def latency_section(latency: dict[str, Any]) -> str:
     parts = []
     warm = latency.get("warm")
     if warm:
-        rows = [[f"{r['chunks']:,}", f"{r['articles']:,}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}",
-                 f"{r['retrieval_p50_ms']:.0f}", f"{r['retrieval_p95_ms']:.0f}", f"{r['keyword_update_s']:.1f}"] for r in warm["sizes"]]
-        parts.append(_table(["chunks", "articles", "ask p50 ms", "ask p95 ms", "retrieval p50 ms", "retrieval p95 ms", "BM25 update s"], rows))
+        rows = [
+            [
+                f"{r['chunks']:,}",
+                f"{r['articles']:,}",
+                f"{r['p50_ms']:.0f}",
+                f"{r['p95_ms']:.0f}",
+                f"{r['retrieval_p50_ms']:.0f}",
+                f"{r['retrieval_p95_ms']:.0f}",
+                f"{r['keyword_update_s']:.1f}",
+            ]
+            for r in warm["sizes"]
+        ]
+        parts.append(
+            _table(["chunks", "articles", "ask p50 ms", "ask p95 ms", "retrieval p50 ms", "retrieval p95 ms", "BM25 update s"], rows)
+        )
         parts.append(
             f"Synthetic corpus: {warm['distinct_embedded']:,} distinct news-like paragraphs embedded for real "
             f"({warm['embed_s']:.0f} s); every stored chunk is one of them with varied numbers and names and its vector "
             f"perturbed (N(0, {warm['noise']}) per dimension, renormalised). {warm['sizes'][0]['queries']} questions per size, "
-            f"after 3 warm-up questions; \"retrieval\" is the hybrid search alone, \"ask\" adds the offline answerer "
+            f'after 3 warm-up questions; "retrieval" is the hybrid search alone, "ask" adds the offline answerer '
             f"(sentence scoring with the stored sentence vectors, spaCy NER, its cache cleared before each question). "
-            f"\"BM25 update\" brings the keyword index up to date with the chunks written since the previous size."
+            f'"BM25 update" brings the keyword index up to date with the chunks written since the previous size.'
         )
         parts.append(f"![latency vs corpus size]({LATENCY_PNG})")
     cold = latency.get("cold")
     if cold:
-        rows = [["`newsbot ask` (seed index, JSON out)", f"{cold['newsbot_ask_s']:.1f}"], ["python startup", f"{cold['python_startup_s']:.2f}"]]
+        rows = [
+            ["`newsbot ask` (seed index, JSON out)", f"{cold['newsbot_ask_s']:.1f}"],
+            ["python startup", f"{cold['python_startup_s']:.2f}"],
+        ]
         rows += [[f"`import {m}`", f"{s:.1f}"] for m, s in cold["imports_s"].items()]
-        parts.append(f"Cold start, wall time in seconds (median of {cold['repeat']} runs; imports net of python startup):\n\n"
-                     + _table(["what", "s"], rows))
+        parts.append(
+            f"Cold start, wall time in seconds (median of {cold['repeat']} runs; imports net of python startup):\n\n"
+            + _table(["what", "s"], rows)
+        )
     return "\n\n".join(parts)
 
 
@@ -223,8 +255,12 @@ def throughput_section(result: dict[str, Any]) -> str:
 
 def _options(args: argparse.Namespace) -> str:
     """The options that shaped the figures (never paths: they would name this machine's folders)."""
-    shown = [("--limit", args.limit), ("--sizes", args.sizes), ("--distinct", args.distinct),
-             ("--throughput-articles", args.throughput_articles)]
+    shown = [
+        ("--limit", args.limit),
+        ("--sizes", args.sizes),
+        ("--distinct", args.distinct),
+        ("--throughput-articles", args.throughput_articles),
+    ]
     return "".join(f" {flag} {value}" for flag, value in shown if value is not None)
 
 
@@ -232,8 +268,15 @@ def _fmt(value: Any) -> str:
     return f"{value:,.2f}" if isinstance(value, float) else str(value)
 
 
-def write_markdown(path: Path, info: dict[str, Any], reports: list[EvalReport], latency: dict | None,
-                   throughput: dict | None, settings: BotSettings, args: argparse.Namespace) -> None:
+def write_markdown(
+    path: Path,
+    info: dict[str, Any],
+    reports: list[EvalReport],
+    latency: dict | None,
+    throughput: dict | None,
+    settings: BotSettings,
+    args: argparse.Namespace,
+) -> None:
     s = settings
     lines = [
         "# Benchmarks",
@@ -252,9 +295,9 @@ def write_markdown(path: Path, info: dict[str, Any], reports: list[EvalReport], 
         f"{s.min_confidence}, {s.index.chunk_tokens}-token chunks, {s.index.threads} thread).",
         "",
         "Retrieval is scored by gold article id (recall@k and MRR@10 over distinct articles); answers with SQuAD "
-        "normalisation (EM and F1, max over accepted answers, a refusal counting as the empty answer); \"contained\": "
+        'normalisation (EM and F1, max over accepted answers, a refusal counting as the empty answer); "contained": '
         "an accepted answer appears in the answer text; refusal precision/recall treat the unanswerable questions "
-        "as positives (\"—\" where a set has none, or a system never refuses). RealTimeQA: answers scored without "
+        'as positives ("—" where a set has none, or a system never refuses). RealTimeQA: answers scored without '
         "the choice-dependent questions, retrieval on the questions that have a gold article, each question asked on its "
         "own date (`question_date`: later articles left out, 'this week' the week before it; the baseline ignores dates).",
         "",

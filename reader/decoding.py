@@ -8,8 +8,8 @@ sees the answer best), as in the SQuAD 2.0 reference readers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

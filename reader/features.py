@@ -8,8 +8,9 @@ cut into overlapping slices (`stride` word-pieces shared between neighbours).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -25,10 +25,10 @@ CONFIG_FILE = "config.json"
 class ReaderModel(nn.Module):
     """Start/end logits per token (padding at -1e4) and one has-answer logit per window ([CLS])."""
 
-    def __init__(self, encoder: nn.Module):
+    def __init__(self, encoder: Any):
         super().__init__()
         self.encoder = encoder
-        hidden = encoder.config.hidden_size
+        hidden = int(encoder.config.hidden_size)
         self.span = nn.Linear(hidden, 2)
         self.has_answer = nn.Linear(hidden, 1)
 
@@ -68,7 +68,8 @@ def save(model: ReaderModel, weights_dir: Path, metadata: dict[str, str] | None 
     state = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()}
     partial = weights_dir / (WEIGHTS_FILE + ".partial")
     save_file(state, str(partial), metadata=metadata or {})
-    config = model.encoder.config.to_dict()
+    encoder: Any = model.encoder
+    config = dict(encoder.config.to_dict())
     for volatile in ("transformers_version", "_name_or_path", "architectures"):
         config.pop(volatile, None)
     (weights_dir / (CONFIG_FILE + ".partial")).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")

@@ -7,7 +7,8 @@ checkpoint picked during training is scored exactly as the bot will use it.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -43,4 +44,6 @@ def read_passages(
     groups: list[list[int]] = [[] for _ in per_pair]
     for i, pair in enumerate(owner):
         groups[pair].append(i)
-    return [best_span([starts[i] for i in g], [ends[i] for i in g], [has[i] for i in g], [flat[i] for i in g]) if g else None for g in groups]
+    return [
+        best_span([starts[i] for i in g], [ends[i] for i in g], [has[i] for i in g], [flat[i] for i in g]) if g else None for g in groups
+    ]

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -109,4 +110,3 @@ class ReaderSession:
 
     def read(self, questions: Sequence[str], passages: Sequence[str]) -> list[SpanGuess | None]:
         return read_passages(self.run, self.tokenizer, questions, passages, self.batch_size)
-

@@ -24,15 +24,7 @@ from bot.settings import BotSettings  # noqa: E402
 from indexing.embedding.models import get_embedder  # noqa: E402
 from indexing.index import NewsIndex  # noqa: E402
 from indexing.settings import IndexSettings, SettingsSource, bundled_seeds_dir  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-SEED_FILE = bundled_seeds_dir() / "000_977251aafc5901a1.txt"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from testsupport.servers import ChromaServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -81,100 +73,12 @@ def seed_index(tmp_path_factory, embedder) -> NewsIndex:
     return index
 
 
-class ChromaServer:
-    def __init__(self, path: Path):
-        self.path = path
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "ChromaServer":
-        chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-        self.process = subprocess.Popen(
-            [chroma, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1):
-                    return self
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"chroma run exited with {self.process.returncode}")
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("chroma run did not become ready in 60 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
     """A real Chroma server (`chroma run`) on 127.0.0.1, stopped by its PID after the test."""
     server = ChromaServer(tmp_path / "chroma-server").start()
     yield server
     server.stop()
-
-
-# ---- small realistic corpora (appended for the indexing tests) ---------------------------------
-
-_PEOPLE = ["Mayor Alice Grant", "Dr. Omar Haddad", "Sen. Maria Lopez", "the finance minister", "union leaders",
-           "the U.S. ambassador", "local residents", "the harbour authority", "Prof. Ken Ito", "the city council"]
-_VERBS = ["announced", "criticised", "approved", "delayed", "questioned", "welcomed", "rejected", "reviewed"]
-_THINGS = ["a plan to expand the tram network", "the new budget for schools", "a proposal to raise water prices",
-           "the contract for the bridge repairs", "an inquiry into the flooding", "the trade agreement with Norway",
-           "a ban on night flights", "the strategy for wind power", "the merger of two hospitals", "a tax on sugar"]
-_TAILS = ["on Monday", "after a long debate", "despite strong objections", "in a statement on Friday",
-          "at a press conference in the capital", "for the third time this year", "with immediate effect",
-          "citing rising costs", "following months of talks", "before the summer recess"]
-_EXTRAS = ["Officials said the decision would cost about {n} million dollars.",
-           "About {n} people attended the meeting, according to organisers.",
-           "The vote was {n} to 12.", "Critics called it \"a step in the wrong direction.\"",
-           "Supporters said it was long overdue.", "A final decision is expected by {month}.",
-           "It was not clear how the measure would be enforced.", "Turnout was {n} percent."]
-_MONTHS = ["January", "March", "June", "September", "November"]
-
-
-def news_text(seed: int, paragraphs: int = 3, sentences: int = 4) -> str:
-    """Deterministic news-like prose: paragraphs of plausible sentences, different for every seed."""
-    import random
-
-    rng = random.Random(seed)
-    paras = []
-    for _ in range(paragraphs):
-        parts = []
-        for _ in range(sentences):
-            if rng.random() < 0.6:
-                parts.append(f"{rng.choice(_PEOPLE)} {rng.choice(_VERBS)} {rng.choice(_THINGS)} {rng.choice(_TAILS)}.")
-                parts[-1] = parts[-1][0].upper() + parts[-1][1:]
-            else:
-                parts.append(rng.choice(_EXTRAS).format(n=rng.randint(2, 400), month=rng.choice(_MONTHS)))
-        paras.append(" ".join(parts))
-    return "\n\n".join(paras)
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    """A JSON Lines file (articles or questions), one record a line."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def write_txt_article(folder: Path, name: str, title: str, body: str, published: str = "December 4, 2022") -> Path:
-    """An article file in the seed convention (date line, title line, body)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(f"{published}\n\n{title}\n\n{body}\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="session")

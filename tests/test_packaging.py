@@ -8,7 +8,7 @@ import subprocess
 import sys
 import venv
 
-from conftest import REPO
+from testsupport.corpora import REPO
 
 PROBE = """
 import json

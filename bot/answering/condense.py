@@ -8,7 +8,7 @@ the topic and entities. With an LLM configured, `prompts/condense.md` rewrites i
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from bot.answer import Turn
 from bot.answering.question import content_words

@@ -9,10 +9,13 @@ sentences of the indexed articles: for each cited passage, its sentence closest 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape
-from typing import Any, Sequence
+from typing import Any
+
+from pydantic import SecretStr
 
 from bot.answer import Answer, Citation, Turn
 from bot.answering.heuristic import REFUSAL
@@ -21,6 +24,7 @@ from bot.answering.question import content_words, stems
 from bot.retrieval.search import Passage
 from bot.settings import BotSettings
 from indexing.errors import ConfigError, ModelError
+from indexing.settings import secret
 
 _MARK = re.compile(r"\[(\d{1,3})\]")
 _NOT_FOUND = re.compile(r"^\W*not[_ ]found\W*$", re.I)
@@ -32,22 +36,19 @@ def chat_model(settings: BotSettings) -> Any:
     from langchain_openai import ChatOpenAI
 
     spec = (settings.llm or "").strip()
+    base_url: str | None
     provider, _, name = spec.partition(":")
     if spec.startswith(("http://", "https://")):
-        base_url, model, key = spec, settings.llm_model or "default", settings.llm_api_key or "not-needed"
+        base_url, model, key = spec, settings.llm_model or "default", secret(settings.llm_api_key) or "not-needed"
     elif provider == "openai" and name:
-        if not settings.llm_api_key and not settings.llm_base_url:
+        if not secret(settings.llm_api_key) and not settings.llm_base_url:
             raise ConfigError("NEWSBOT_LLM=openai:... needs OPENAI_API_KEY (or NEWSBOT_LLM_API_KEY) in the environment")
-        base_url, model, key = settings.llm_base_url, name, settings.llm_api_key or "not-needed"
+        base_url, model, key = settings.llm_base_url, name, secret(settings.llm_api_key) or "not-needed"
     elif provider == "ollama" and name:
-        base_url, model, key = settings.llm_base_url or OLLAMA_URL, name, settings.llm_api_key or "ollama"
+        base_url, model, key = settings.llm_base_url or OLLAMA_URL, name, secret(settings.llm_api_key) or "ollama"
     else:
-        raise ConfigError(
-            f"NEWSBOT_LLM={spec!r} is not understood: use openai:MODEL, ollama:MODEL or an OpenAI-compatible base URL"
-        )
-    return ChatOpenAI(
-        model=model, base_url=base_url, api_key=key, temperature=0, timeout=settings.llm_timeout, max_retries=1
-    )
+        raise ConfigError(f"NEWSBOT_LLM={spec!r} is not understood: use openai:MODEL, ollama:MODEL or an OpenAI-compatible base URL")
+    return ChatOpenAI(model=model, base_url=base_url, api_key=SecretStr(key), temperature=0, timeout=settings.llm_timeout, max_retries=1)
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
@@ -76,7 +77,7 @@ class GenerativeAnswerer:
     endpoint: str
 
     @classmethod
-    def from_settings(cls, settings: BotSettings) -> "GenerativeAnswerer":
+    def from_settings(cls, settings: BotSettings) -> GenerativeAnswerer:
         return cls(chat_model(settings), settings.llm_base_url or settings.llm or "")
 
     def _invoke(self, prompt: str) -> str:

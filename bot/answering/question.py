@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Sequence
 
 from indexing.text.stemming import english_stemmer
 
@@ -20,16 +20,28 @@ ORG = ("ORG", "NORP", "GPE")
 COUNTRY = ("GPE", "LOC", "NORP")
 
 _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (r"\bhow (many|much) (money|dollars|euros|pounds)\b|\bhow much (did|does|do|will|would|was|is)\b.*\b(cost|pay|paid|spend|spent|worth|raise|raised|earn|sell|sold)\b", MONEY),
+    (
+        r"\bhow (many|much) (money|dollars|euros|pounds)\b|\bhow much (did|does|do|will|would|was|is)\b.*\b(cost|pay|paid|spend|spent|worth|raise|raised|earn|sell|sold)\b",
+        MONEY,
+    ),
     (r"\bhow long\b|\bfor how long\b", DURATION),
     (r"\bhow old\b", ("DATE", "CARDINAL")),
     (r"\b(what|which) (percentage|percent|share|proportion)\b|\bwhat per ?cent\b", ("PERCENT", "CARDINAL")),
     (r"\bhow (many|much)\b|\bwhat (number|amount)\b|\bhow large\b|\bhow big\b", NUMBER),
     (r"\bwhen\b|\b(what|which) (year|month|day|date|time|decade|century)\b|\bwhat time\b", TIME),
     (r"\b(what|which|in which|in what) (country|countries|nation)\b", COUNTRY),
-    (r"\bwhere\b|\b(what|which|in which|in what) (city|state|town|region|province|capital|continent|place|location|island|county)\b", PLACE),
-    (r"\b(what|which) (company|companies|organization|organisation|agency|team|club|party|group|firm|network|bank|university|airline|brand)\b", ORG),
-    (r"\bwho(m|se)?\b|\b(what|which) (?:\w+ ){0,2}(person|man|woman|leader|president|official|minister|secretary|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman|spokesperson|spokesman|spokeswoman|lawmaker|politician|candidate|athlete|quarterback|rapper|musician|comedian|celebrity|billionaire|journalist|scientist)s?\b", PERSON),
+    (
+        r"\bwhere\b|\b(what|which|in which|in what) (city|state|town|region|province|capital|continent|place|location|island|county)\b",
+        PLACE,
+    ),
+    (
+        r"\b(what|which) (company|companies|organization|organisation|agency|team|club|party|group|firm|network|bank|university|airline|brand)\b",
+        ORG,
+    ),
+    (
+        r"\bwho(m|se)?\b|\b(what|which) (?:\w+ ){0,2}(person|man|woman|leader|president|official|minister|secretary|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman|spokesperson|spokesman|spokeswoman|lawmaker|politician|candidate|athlete|quarterback|rapper|musician|comedian|celebrity|billionaire|journalist|scientist)s?\b",
+        PERSON,
+    ),
 )
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\.]*[A-Za-z0-9]|[A-Za-z0-9]")
@@ -133,5 +145,5 @@ _AMOUNT_OF_TIME = re.compile(
 
 
 def is_amount_of_time(text: str) -> bool:
-    """"four hours", "3 months", "a decade": an answer to "how long", unlike "the end of September"."""
+    """ "four hours", "3 months", "a decade": an answer to "how long", unlike "the end of September"."""
     return bool(_AMOUNT_OF_TIME.search(text))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Optional
@@ -19,6 +18,7 @@ from rich.markup import escape
 from bot.cli.common import AsOfOption, JsonOption, app, load_settings, open_index, read_question, ready_bot, user_errors
 from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
 from indexing.errors import NewsbotError
+
 
 @app.command()
 @user_errors
@@ -117,7 +117,9 @@ def eval_command(
     out_file: Optional[Path] = typer.Option(None, "--out", help="Also write the full report (every question, the misses) as JSON."),
     baseline: bool = typer.Option(False, "--baseline", help="Run LangChain's textbook RAG on the same corpus, side by side."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Ask only the first N questions."),
-    ignore_dates: bool = typer.Option(False, "--ignore-dates", help="Ask every question as of today, not on the day the set says it was asked."),
+    ignore_dates: bool = typer.Option(
+        False, "--ignore-dates", help="Ask every question as of today, not on the day the set says it was asked."
+    ),
 ) -> None:
     """Score answers and retrieval on a question set, in a temporary index (never yours)."""
     from bot.evaluation.datasets import EvalDataMissing, load_dataset, resolve_dataset
@@ -161,10 +163,11 @@ def slack(
     logging.getLogger("newsbot").setLevel(logging.INFO)
     connection = connect(load_settings())  # settings and auth.test first: fail in a second, before the model loads
     bot = ready_bot(quiet=False)
-    watcher = cli_feeds.make_watcher(bot.index).start() if watch else None
+    from bot.cli.feeds import make_watcher
+
+    watcher = make_watcher(bot.index).start() if watch else None
     try:
         serve(bot, connection, host, port, announce=lambda line: err.print(escape(line)))
     finally:
         if watcher is not None:
             watcher.stop()
-

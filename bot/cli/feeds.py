@@ -53,7 +53,7 @@ def watch(
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     watcher.start()
-    polling = f"; feeds every {settings.feed_poll_minutes:g} min" if watcher.poller is not None else ""
+    polling = f"; feeds every {settings.watch.feed_poll_minutes:g} min" if watcher.poller is not None else ""
     err.print(f"[dim]watching {escape(', '.join(map(str, watcher.roots)))}{polling} (Ctrl-C stops)[/]")
     try:
         while watcher.running and not stopping.wait(0.5):
@@ -145,7 +145,7 @@ def feeds_poll(
     registry = _feed_registry()
     if not registry.feeds():
         raise NewsbotError("no feeds followed; add one with `newsbot feeds add URL`")
-    poller = FeedPoller(registry, settings.feeds_folder, timeout=settings.feed_timeout)
+    poller = FeedPoller(registry, settings.feeds_folder, timeout=settings.watch.feed_timeout)
     report = poller.poll(urls or None)
     if urls and not report.feeds:
         raise NewsbotError(f"not following {', '.join(urls)}; see `newsbot feeds list`")

@@ -19,9 +19,9 @@ would give.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 from langchain_core.documents import Document
@@ -29,8 +29,8 @@ from langchain_core.embeddings import Embeddings
 
 from bot.evaluation.metrics import distinct
 from bot.evaluation.systems import RANK_CHUNKS, Quote, SystemAnswer
-from indexing.sources.article import Article
 from indexing.embedding.models import SentenceTransformerEmbedder
+from indexing.sources.article import Article
 from indexing.text.sentences import split_sentences
 
 CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 1000, 200, 4

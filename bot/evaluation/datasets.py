@@ -14,13 +14,14 @@ The ids come from `indexing.sources.files.article_from_record`, the very functio
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from indexing.sources.article import Article, parse_date_field
 from indexing.errors import NewsbotError
+from indexing.sources.article import Article, parse_date_field
 from indexing.sources.files import article_from_record, iter_article_files, read_file
 
 SHARED_SETS = ("seed_qa.jsonl", "realtimeqa_dev", "squad2_dev")
@@ -61,10 +62,10 @@ class EvalDataset:
     corpus: tuple[Path, ...]  # files or folders to index
     questions: tuple[EvalQuestion, ...]
 
-    def limited(self, limit: int | None) -> "EvalDataset":
+    def limited(self, limit: int | None) -> EvalDataset:
         return self if not limit else replace(self, questions=self.questions[:limit])
 
-    def undated(self) -> "EvalDataset":
+    def undated(self) -> EvalDataset:
         """Every question asked today instead of on its own day (to measure what the dates are worth)."""
         return replace(self, questions=tuple(replace(q, asked_on=None) for q in self.questions))
 

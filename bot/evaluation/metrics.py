@@ -9,8 +9,9 @@ empty prediction, which is exactly right on an unanswerable question and wrong e
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -31,9 +31,15 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("latency_p95_ms", "latency p95 (ms)", "ms"),
 )
 _COUNTS = {
-    "recall@1": "retrieval_questions", "recall@5": "retrieval_questions", "recall@10": "retrieval_questions",
-    "mrr": "retrieval_questions", "exact_match": "answer_questions", "f1": "answer_questions",
-    "correct": "answer_questions", "refusal_recall": "unanswerable", "latency_p50_ms": "questions",
+    "recall@1": "retrieval_questions",
+    "recall@5": "retrieval_questions",
+    "recall@10": "retrieval_questions",
+    "mrr": "retrieval_questions",
+    "exact_match": "answer_questions",
+    "f1": "answer_questions",
+    "correct": "answer_questions",
+    "refusal_recall": "unanswerable",
+    "latency_p50_ms": "questions",
 }
 
 
@@ -89,7 +95,10 @@ class RichEvalProgress(EvalProgress):
     def _advance(self, key: str, label: str, done: int, total: int) -> None:
         if self.bars is None:
             self.bars = Progress(
-                TextColumn("[bold]{task.description}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("[bold]{task.description}[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
                 console=self.console,
             )
             self.bars.start()

@@ -10,17 +10,18 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from bot.evaluation.datasets import EvalDataError, EvalDataset, EvalQuestion, read_corpus
 from bot.evaluation.metrics import QuestionResult, gold_rank, misses, score_answer, summarise
 from bot.evaluation.systems import NewsbotSystem, System, SystemAnswer
 from bot.settings import BotSettings
-from indexing.sources.article import Article
 from indexing.indexer import SyncProgress
+from indexing.sources.article import Article
 
 
 @dataclass
@@ -91,8 +92,8 @@ class EvalProgress:
 
 def eval_settings(settings: BotSettings, data_dir: Path) -> BotSettings:
     """The user's settings (model, chunking, answerer), with a private, embedded index in data_dir."""
-    index = replace(settings.index, data_dir=data_dir, chroma_host=None, corpus_paths=(), collection_prefix="newsbot_eval")
-    return replace(settings, index=index)
+    index = settings.index.replace(data_dir=data_dir, chroma_host=None, corpus_paths=(), collection_prefix="newsbot_eval")
+    return settings.replace(index=index)
 
 
 def run_eval(
@@ -119,7 +120,7 @@ def run_eval(
         corpus=[str(p) for p in dataset.corpus],
         articles=len(articles),
         answerer=settings.llm or "extractive",
-        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        started=datetime.now(UTC).isoformat(timespec="seconds"),
         notes=_gold_notes(dataset.questions, articles),
     )
     if any(q.asked_on for q in dataset.questions):
@@ -170,7 +171,9 @@ def evaluate(
 
 def _result(q: EvalQuestion, answer: SystemAnswer, retrieved: list[str], articles: dict[str, Article]) -> QuestionResult:
     verbatim = sum(
-        1 for quote in answer.quotes if quote.article_id in articles and articles[quote.article_id].text[quote.start : quote.end] == quote.text
+        1
+        for quote in answer.quotes
+        if quote.article_id in articles and articles[quote.article_id].text[quote.start : quote.end] == quote.text
     )
     return QuestionResult(
         id=q.id,

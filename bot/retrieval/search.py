@@ -20,10 +20,10 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from bot.retrieval.timescope import TimeScope, time_scope
-from indexing.store.committed import CommittedHashes
 from indexing.index import NewsIndex
 from indexing.keyword.index import KeywordHit
 from indexing.store.chroma import StoredChunk
+from indexing.store.committed import CommittedHashes
 
 # Convex fusion of cosine and max-normalised BM25. On RealTimeQA dev this beat reciprocal rank
 # fusion (MRR 0.71 vs 0.68, recall@5 0.93 vs 0.90); 0.7 was the best of 0.3-0.8.
@@ -70,9 +70,9 @@ class HybridSearch:
         scope = time_scope(query, as_of)
         dense_hits, keyword_hits = self._hits(query, vector, generation, scope)
         committed = self.committed.of({c.article_id for c, _ in dense_hits} | {h.article_id for h in keyword_hits}, generation)
-        dense = [
-            (c, sim) for c, sim in dense_hits if committed.get(c.article_id) == c.sha256 and not scope.too_new(c.published_date)
-        ][: self.candidates]
+        dense = [(c, sim) for c, sim in dense_hits if committed.get(c.article_id) == c.sha256 and not scope.too_new(c.published_date)][
+            : self.candidates
+        ]
         fused: dict[str, dict[str, Any]] = {}
         for rank, (chunk, sim) in enumerate(dense, start=1):
             fused[chunk.id] = {"chunk": chunk, "dense": sim, "dense_rank": rank}
@@ -110,9 +110,7 @@ class HybridSearch:
                 dense_hits = store.query(vector, wanted)
         return dense_hits, self.index.keywords.current(generation, wait=False).search(query, wanted)
 
-    def _add_keyword_hits(
-        self, fused: dict[str, dict[str, Any]], hits: list[KeywordHit], vector, scope: TimeScope
-    ) -> list[KeywordHit]:
+    def _add_keyword_hits(self, fused: dict[str, dict[str, Any]], hits: list[KeywordHit], vector, scope: TimeScope) -> list[KeywordHit]:
         """Merge up to `candidates` keyword hits into `fused`; keyword-only chunks get their exact cosine
         from their stored vectors (read with them, a batch at a time: with an as-of day a chunk's date
         is known only once it is read, and later ones are skipped)."""
@@ -157,7 +155,7 @@ def _newer_wins_ties(passages: list[Passage]) -> list[Passage]:
     """Sort by score; scores within TIE of each other count as a tie, which the newer article wins."""
     dates = sorted({p.published for p in passages if p.published})
     position = {d: (i + 1) / len(dates) for i, d in enumerate(dates)}
-    return sorted(passages, key=lambda p: p.score + TIE * position.get(p.published, 0.0), reverse=True)
+    return sorted(passages, key=lambda p: p.score + (TIE * position[p.published] if p.published else 0.0), reverse=True)
 
 
 def _cosine(a, b) -> float | None:
@@ -207,7 +205,7 @@ class NewsRetriever(BaseRetriever):
     as_of: date | None = None  # answer as if it were this day (default: today)
 
     @classmethod
-    def from_index(cls, index: NewsIndex, k: int = 5, candidates: int = 30) -> "NewsRetriever":
+    def from_index(cls, index: NewsIndex, k: int = 5, candidates: int = 30) -> NewsRetriever:
         return cls(search_engine=HybridSearch(index, candidates), k=k)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
@@ -32,6 +33,7 @@ from bot.slack.client import SlackConnection
 from bot.slack.store import AnswerStore, FeedbackLog, RecentKeys
 from bot.slack.threads import answer_metadata, clean_question, mentions, thread_turns
 from indexing.errors import ConfigError, NewsbotError
+from indexing.settings import secret
 
 log = logging.getLogger("newsbot.slack")
 
@@ -84,7 +86,7 @@ class SlackFace:
         try:
             self.app = App(
                 client=self.client,
-                signing_secret=connection.settings.slack_signing_secret or "",
+                signing_secret=secret(connection.settings.slack_signing_secret) or "",
                 name="newsbot",
                 logger=_bolt_log,
             )
@@ -175,9 +177,7 @@ class SlackFace:
         cursor = None
         try:
             for _ in range(_MAX_THREAD_PAGES):
-                page = self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, limit=200, cursor=cursor, include_all_metadata=True
-                )
+                page = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=200, cursor=cursor, include_all_metadata=True)
                 messages.extend(page.get("messages", []))
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -212,8 +212,14 @@ class SlackFace:
             return
         finally:
             self._react("reactions_remove", channel, ts)
-        log.info("answered message %s in %s (%s, %d turn(s) of history) in %.2fs",
-                 ts, channel, "answered" if answer.answered else "refused", len(turns or ()), time.perf_counter() - began)
+        log.info(
+            "answered message %s in %s (%s, %d turn(s) of history) in %.2fs",
+            ts,
+            channel,
+            "answered" if answer.answered else "refused",
+            len(turns or ()),
+            time.perf_counter() - began,
+        )
 
     def _react(self, method: str, channel: str, ts: str) -> bool:
         try:
@@ -316,8 +322,11 @@ class SlackFace:
         except SlackApiError as exc:
             error = exc.response.get("error")
             log.warning("cannot post an answer to %s: %s", channel, error)
-            respond(text=f"I cannot post in this conversation ({error}); invite me with `/invite @newsbot`.",
-                    response_type="ephemeral", replace_original=False)
+            respond(
+                text=f"I cannot post in this conversation ({error}); invite me with `/invite @newsbot`.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
             return
         respond(delete_original=True)
 

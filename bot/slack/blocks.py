@@ -11,8 +11,9 @@ and 40,000 characters per message. Every text is mrkdwn-escaped (&, <, >).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePath
-from typing import Any, Callable
+from typing import Any
 
 from bot.answer import Answer, Citation
 

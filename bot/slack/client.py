@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.settings import BotSettings
 from indexing.errors import ConfigError
+from indexing.settings import secret
 
 TIMEOUT_SECONDS = 30
 
@@ -30,15 +31,15 @@ class SlackIdentity:
 
 
 def slack_mode(settings: BotSettings) -> str:
-    """"socket" when SLACK_APP_TOKEN is set, else "http"; raises when a required secret is missing."""
-    if not settings.slack_bot_token:
+    """ "socket" when SLACK_APP_TOKEN is set, else "http"; raises when a required secret is missing."""
+    if not secret(settings.slack_bot_token):
         raise ConfigError(
             "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack app's "
             "'OAuth & Permissions' page (see README, 'Use it in Slack')"
         )
-    if settings.slack_app_token:
+    if secret(settings.slack_app_token):
         return "socket"
-    if not settings.slack_signing_secret:
+    if not secret(settings.slack_signing_secret):
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's Signing Secret ('Basic Information' page), "
             "or set SLACK_APP_TOKEN (xapp-...) to use Socket Mode"
@@ -50,7 +51,7 @@ def web_client(settings: BotSettings) -> WebClient:
     """The Web API client: the configured base URL, retries on 429 (Retry-After) and on dropped connections."""
     base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     return WebClient(
-        token=settings.slack_bot_token,
+        token=secret(settings.slack_bot_token),
         base_url=base_url,
         timeout=TIMEOUT_SECONDS,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
@@ -68,7 +69,9 @@ def authenticate(client: WebClient, settings: BotSettings) -> SlackIdentity:
             "from 'OAuth & Permissions' and reinstall the app if it was revoked"
         ) from None
     except OSError as exc:  # URLError, timeouts, refused connections
-        raise ConfigError(f"cannot reach Slack's Web API at {settings.slack_api_url} ({exc}); check SLACK_API_URL and the network") from None
+        raise ConfigError(
+            f"cannot reach Slack's Web API at {settings.slack_api_url} ({exc}); check SLACK_API_URL and the network"
+        ) from None
     if not result.get("bot_id"):
         raise ConfigError("SLACK_BOT_TOKEN is not a bot token (auth.test returned no bot_id); use the xoxb-... token")
     return SlackIdentity(

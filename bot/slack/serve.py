@@ -12,14 +12,16 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from slack_bolt import App, BoltRequest
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.app import SlackFace
 from indexing.errors import ConfigError, NewsbotError
+from indexing.settings import secret
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -47,7 +49,7 @@ def _handler_for(app: App) -> type[BaseHTTPRequestHandler]:
                 self._reply(status, {}, reason)
                 return
             body = self.rfile.read(length).decode("utf-8")
-            headers = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
+            headers: dict[str, str | Sequence[str]] = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
             response = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
             self._reply(response.status, response.headers, response.body)
 
@@ -88,12 +90,14 @@ class SlackHttpServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
+        host, port = str(self.httpd.server_address[0]), self.httpd.server_address[1]
         return f"http://{host}:{port}{EVENTS_PATH}"
 
-    def start(self) -> "SlackHttpServer":
+    def start(self) -> SlackHttpServer:
         """Serve in a background thread."""
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="newsbot-slack-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="newsbot-slack-http", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -104,12 +108,12 @@ class SlackHttpServer:
             self._thread.join(10)
 
 
-def open_socket_mode(face: SlackFace) -> "SocketModeHandler":
+def open_socket_mode(face: SlackFace) -> SocketModeHandler:
     """Connect to Slack over Socket Mode (apps.connections.open, then the WebSocket), or a one-line error."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     settings = face.connection.settings
-    handler = SocketModeHandler(face.app, settings.slack_app_token, web_client=face.client)
+    handler = SocketModeHandler(face.app, secret(settings.slack_app_token), web_client=face.client)
     try:
         handler.connect()
     except SlackApiError as exc:
@@ -126,8 +130,8 @@ def open_socket_mode(face: SlackFace) -> "SocketModeHandler":
 
 
 def serve(
-    bot: "NewsBot",
-    connection: "SlackConnection",
+    bot: NewsBot,
+    connection: SlackConnection,
     host: str,
     port: int,
     *,

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ def answer_from_json(payload: dict[str, Any]) -> Answer:
             start=c["start"],
             end=c["end"],
             score=c.get("score", 0.0),
-            highlight=tuple(c["highlight"]) if c.get("highlight") else None,  # type: ignore[arg-type]
+            highlight=(int(c["highlight"][0]), int(c["highlight"][1])) if c.get("highlight") else None,
         )
         for c in payload.get("citations", [])
     )
@@ -125,7 +125,7 @@ class FeedbackLog:
 
     def record(self, *, verdict: str, user: str, answer_id: str, stored: StoredAnswer | None, channel: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
-            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "verdict": verdict,
             "user": user,
             "channel": channel,
@@ -133,7 +133,9 @@ class FeedbackLog:
         }
         if stored is not None:
             payload = stored.answer.to_json()
-            entry.update(question=payload["question"], answer=payload["answer"], answered=payload["answered"], citations=payload["citations"])
+            entry.update(
+                question=payload["question"], answer=payload["answer"], answered=payload["answered"], citations=payload["citations"]
+            )
         else:
             entry["missing"] = "the answer is no longer in the answer store"
         line = json.dumps(entry, ensure_ascii=False) + "\n"

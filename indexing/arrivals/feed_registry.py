@@ -13,10 +13,11 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from indexing.errors import NewsbotError
@@ -34,7 +35,7 @@ class FeedError(NewsbotError):
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def normalize_url(url: str) -> str:
@@ -55,7 +56,7 @@ def check_feed_url(url: str) -> str:
 _Record = TypeVar("_Record")
 
 
-def _from_json(cls: type[_Record], raw: dict[str, Any]) -> _Record:
+def _from_json(cls: Any, raw: dict[str, Any]) -> Any:
     """A record from its JSON, ignoring keys this version does not know (written by a newer one)."""
     known = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in raw.items() if k in known})
@@ -74,7 +75,7 @@ class FeedState:
     items_saved: int = 0
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> "FeedState":
+    def from_json(cls, raw: dict[str, Any]) -> FeedState:
         return _from_json(cls, raw)
 
 
@@ -88,7 +89,7 @@ class SeenItem:
     extracted_from: str = "page"  # "page" | "summary"
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> "SeenItem":
+    def from_json(cls, raw: dict[str, Any]) -> SeenItem:
         return _from_json(cls, raw)
 
 
@@ -108,7 +109,7 @@ class RegistryData:
         }
 
     @classmethod
-    def from_json(cls, raw: Any, path: Path) -> "RegistryData":
+    def from_json(cls, raw: Any, path: Path) -> RegistryData:
         if not isinstance(raw, dict) or not isinstance(raw.get("feeds", []), list) or not isinstance(raw.get("items", []), list):
             raise FeedError(f"{path}: not a newsbot feed registry; fix or delete it (saved articles stay in the feeds folder)")
         try:
@@ -182,7 +183,9 @@ class FeedRegistry:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle = open(self.path.with_name(self.path.name + ".lock"), "a+")
         except OSError as exc:
-            raise FeedError(f"{self.path.parent}: cannot write the feed registry there ({exc.strerror or exc}); set NEWSBOT_DATA_DIR") from exc
+            raise FeedError(
+                f"{self.path.parent}: cannot write the feed registry there ({exc.strerror or exc}); set NEWSBOT_DATA_DIR"
+            ) from exc
         with handle:
             if fcntl is not None:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)

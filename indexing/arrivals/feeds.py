@@ -16,18 +16,19 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
-from indexing.sources.article import parse_date
-from indexing.errors import ArticleError
 from indexing.arrivals.feed_registry import FeedRegistry, FeedState, RegistryData, SeenItem, normalize_url, now_iso, write_atomically
-from indexing.arrivals.fetching import FetchError, Fetched, fetch
+from indexing.arrivals.fetching import Fetched, FetchError, fetch
+from indexing.errors import ArticleError
+from indexing.sources.article import parse_date
 
 __all__ = ["FeedPoller", "PollReport", "FeedResult", "FetchError", "Fetched", "fetch", "parse_feed", "extract_item", "item_path"]
 
@@ -173,7 +174,7 @@ def _entry_date(entry: Any) -> date | None:
         value = entry.get(key)
         if value:
             try:
-                return datetime(*value[:6], tzinfo=timezone.utc).date()
+                return datetime(*value[:6]).replace(tzinfo=UTC).date()
             except (TypeError, ValueError):
                 continue
     for key in ("published", "updated"):

@@ -26,12 +26,14 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from indexing.errors import ConfigError, NewsbotError
 from indexing.indexer import SyncReport
+from indexing.settings import WatchSettings
 from indexing.sources.files import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
@@ -43,22 +45,13 @@ log = logging.getLogger("newsbot.watch")
 _RETRY_SECONDS = (2.0, 5.0, 15.0, 60.0)  # after a failed sync (Chroma server down, disk full ...)
 
 
-@dataclass(frozen=True)
-class WatchSettings:
-    debounce_ms: int = 1500  # the longest a burst is gathered before a sync starts
-    quiet_ms: int = 200  # the folders must be this still before a sync starts
-    feed_poll_minutes: float = 30.0  # 0 turns feed polling off
-    feed_timeout: float = 20.0
-    feeds_dir: Path | None = None  # None: no feed polling, and the feeds folder is not watched
-    registry_path: Path | None = None
+def feed_poller(settings: WatchSettings) -> FeedPoller | None:
+    if settings.feeds_dir is None or settings.registry_path is None:
+        return None
+    from indexing.arrivals.feed_registry import FeedRegistry
+    from indexing.arrivals.feeds import FeedPoller
 
-    def poller(self) -> "FeedPoller | None":
-        if self.feeds_dir is None or self.registry_path is None:
-            return None
-        from indexing.arrivals.feed_registry import FeedRegistry
-        from indexing.arrivals.feeds import FeedPoller
-
-        return FeedPoller(FeedRegistry(self.registry_path), self.feeds_dir, self.feed_timeout)
+    return FeedPoller(FeedRegistry(settings.registry_path), settings.feeds_dir, settings.feed_timeout)
 
 
 @dataclass(frozen=True)
@@ -89,7 +82,7 @@ class SyncEvent:
         return payload
 
 
-def default_watch_paths(index: "NewsIndex", settings: WatchSettings) -> list[Path]:
+def default_watch_paths(index: NewsIndex, settings: WatchSettings) -> list[Path]:
     """The sources `newsbot index` syncs by default (those that exist), plus the feeds folder."""
     paths = [p for p in index.settings.default_sources if Path(p).exists()]
     if settings.feeds_dir is not None:
@@ -102,12 +95,12 @@ class Watcher:
 
     def __init__(
         self,
-        index: "NewsIndex",
+        index: NewsIndex,
         paths: Sequence[Path] | None = None,
         settings: WatchSettings | None = None,
         *,
         on_sync: Callable[[SyncEvent], None] | None = None,
-        on_poll: Callable[["PollReport"], None] | None = None,
+        on_poll: Callable[[PollReport], None] | None = None,
         poll_feeds: bool = True,
     ):
         self.index = index
@@ -121,11 +114,11 @@ class Watcher:
         if not chosen:
             raise ConfigError("nothing to watch: give folders to `newsbot watch` or set NEWSBOT_CORPUS")
         self.roots: tuple[Path, ...] = tuple(dict.fromkeys(Path(p).resolve() for p in chosen))
-        self.poller = self.settings.poller() if poll_feeds and self.settings.feed_poll_minutes > 0 else None
+        self.poller = feed_poller(self.settings) if poll_feeds and self.settings.feed_poll_minutes > 0 else None
         self.on_sync = on_sync
         self.on_poll = on_poll
         self.history: list[SyncEvent] = []  # every sync so far, oldest first
-        self._changes: "queue.Queue[set[tuple[int, str]] | None]" = queue.Queue()
+        self._changes: queue.Queue[set[tuple[int, str]] | None] = queue.Queue()
         self._requested: set[Path] = set()  # paths asked for by the feed poller or `request_sync`
         self._stop = threading.Event()
         self._watching = threading.Event()
@@ -135,7 +128,7 @@ class Watcher:
         self.error: BaseException | None = None  # set when the watcher died (watchfiles could not start)
 
     # ---- the public surface ---------------------------------------------------------------------
-    def start(self) -> "Watcher":
+    def start(self) -> Watcher:
         if self._threads:
             raise RuntimeError("this watcher was already started")
         self._threads = [
@@ -175,11 +168,9 @@ class Watcher:
     def wait_for(self, predicate: Callable[[list[SyncEvent]], bool], timeout: float) -> bool:
         """Block until `predicate(history)` holds (checked after each sync) or the timeout passes."""
         with self._cond:
-            return self._cond.wait_for(lambda: predicate(self.history) or self._stop.is_set(), timeout) and predicate(
-                self.history
-            )
+            return self._cond.wait_for(lambda: predicate(self.history) or self._stop.is_set(), timeout) and predicate(self.history)
 
-    def __enter__(self) -> "Watcher":
+    def __enter__(self) -> Watcher:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -329,7 +320,7 @@ class Watcher:
                 log.exception("feed poll failed")
             self._stop.wait(interval)
 
-    def _after_poll(self, report: "PollReport") -> None:
+    def _after_poll(self, report: PollReport) -> None:
         unwatched = [p for p in report.saved if not any(r == p or r in p.parents for r in self.roots)]
         if unwatched:
             self.request_sync(unwatched)

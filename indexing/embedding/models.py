@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -105,9 +106,7 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
 
-    def embed_with_spans(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
+    def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Text vectors (as embed_documents gives) plus, from the same forward pass, one vector per
         character span of each text: the mean of the span's token vectors, unit length."""
         import torch
@@ -123,9 +122,7 @@ class SentenceTransformerEmbedder:
                 encodings = tokenizer.encode_batch([texts[i] for i in batch])
                 ids = torch.tensor([e.ids for e in encodings])
                 mask = torch.tensor([e.attention_mask for e in encodings])
-                hidden = transformer(
-                    input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)
-                ).last_hidden_state.numpy()
+                hidden = transformer(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state.numpy()
                 for row, i in enumerate(batch):
                     m = np.asarray(encodings[row].attention_mask, dtype=np.float32)[:, None]
                     vectors[i] = _unit((hidden[row] * m).sum(0) / max(1.0, m.sum()))

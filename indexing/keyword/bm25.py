@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -113,7 +113,7 @@ class Segment:
         return counts
 
     @classmethod
-    def from_tokens(cls, docs: Sequence[Doc], tokens: Sequence[Sequence[str]], vocab: dict[str, int]) -> "Segment":
+    def from_tokens(cls, docs: Sequence[Doc], tokens: Sequence[Sequence[str]], vocab: dict[str, int]) -> Segment:
         """A segment over these documents; adds their new terms to `vocab` (the caller's own copy)."""
         term_ids = [vocab.setdefault(t, len(vocab)) for doc_tokens in tokens for t in doc_tokens]
         rows = np.repeat(np.arange(len(docs)), [len(t) for t in tokens])
@@ -152,16 +152,15 @@ class BM25Index:
         self.n_alive = int(sum(int(a.sum()) for a in self._alive))
 
     @classmethod
-    def empty(cls, generation: int = 0) -> "BM25Index":
+    def empty(cls, generation: int = 0) -> BM25Index:
         return cls(generation, {}, (), (), np.zeros(0, dtype=np.int64), 0.0, {})
 
     @classmethod
-    def from_segments(
-        cls, generation: int, vocab: dict[str, int], segments: Sequence[Segment], alive: Sequence[np.ndarray]
-    ) -> "BM25Index":
+    def from_segments(cls, generation: int, vocab: dict[str, int], segments: Sequence[Segment], alive: Sequence[np.ndarray]) -> BM25Index:
         """Statistics recomputed from the rows (loading, and the reference for tests)."""
         df = np.zeros(len(vocab), dtype=np.int64)
-        total, articles = 0.0, {}
+        total = 0.0
+        articles: dict[str, tuple[str, int]] = {}
         for segment, mask in zip(segments, alive):
             rows = np.flatnonzero(mask)
             df += segment.doc_freq(rows, len(vocab))
@@ -204,9 +203,7 @@ class BM25Index:
             return []
         idf = np.log1p((self.n_alive - self._df[terms] + 0.5) / (self._df[terms] + 0.5))
         avg_length = self._total_length / self.n_alive
-        scores = np.concatenate(
-            [_segment_scores(s, mask, terms, idf, avg_length) for s, mask in zip(self.segments, self._alive)]
-        )
+        scores = np.concatenate([_segment_scores(s, mask, terms, idf, avg_length) for s, mask in zip(self.segments, self._alive)])
         return self._top(scores, k)
 
     def _top(self, scores: np.ndarray, k: int) -> list[KeywordHit]:
@@ -223,7 +220,7 @@ class BM25Index:
         return hits
 
     # ---- updating (copy-on-write) ------------------------------------------------------------
-    def update(self, remove: Iterable[str] = (), add: Sequence[Doc] = (), generation: int | None = None) -> "BM25Index":
+    def update(self, remove: Iterable[str] = (), add: Sequence[Doc] = (), generation: int | None = None) -> BM25Index:
         """A new index without the rows of the `remove` articles and with `add` as a new segment."""
         generation = self.generation if generation is None else generation
         draft = _Draft(self)
@@ -232,7 +229,7 @@ class BM25Index:
             draft.add_segment(add)
         return draft.finish(generation)
 
-    def compacted(self) -> "BM25Index":
+    def compacted(self) -> BM25Index:
         """The same documents in one segment without dead rows (identical scores)."""
         draft = _Draft(self)
         draft.merge(range(len(self.segments)))

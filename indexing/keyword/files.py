@@ -19,9 +19,9 @@ import logging
 import os
 import uuid
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,7 +31,7 @@ from indexing.keyword.bm25 import BM25Index, Segment
 try:  # a lock between processes sharing the data dir; no such lock outside POSIX
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ def save(index: BM25Index, folder: Path) -> None:
             "format": _FORMAT,
             "generation": index.generation,
             "vocab": terms,
-            "segments": [
-                {"name": s.name, "dead": np.flatnonzero(~mask).tolist()} for s, mask in zip(index.segments, index.alive)
-            ],
+            "segments": [{"name": s.name, "dead": np.flatnonzero(~mask).tolist()} for s, mask in zip(index.segments, index.alive)],
         }
         with _temporary(folder / MANIFEST) as tmp:
             tmp.write_text(json.dumps(manifest), encoding="utf-8")

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import indexing.keyword.files as bm25_files
 from indexing.keyword.bm25 import BM25Index, Doc, KeywordHit, tokenize

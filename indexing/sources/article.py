@@ -29,7 +29,7 @@ class Article:
         url: str | None,
         origin: str,
         text: str,
-    ) -> "Article":
+    ) -> Article:
         digest = hashlib.sha256(
             "\x1f".join([title, published.isoformat() if published else "", url or "", text]).encode("utf-8")
         ).hexdigest()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
-from indexing.sources.article import Article, looks_like_date_line, parse_date, parse_date_field
 from indexing.errors import ArticleError
+from indexing.sources.article import Article, looks_like_date_line, parse_date, parse_date_field
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
 _TEXT_KEYS = ("text", "body", "content")

@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from indexing.sources.article import parse_date
 from indexing.errors import ArticleError
+from indexing.sources.article import parse_date
 
 
 @dataclass(frozen=True)

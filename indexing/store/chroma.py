@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
-from indexing.sources.article import Article
-from indexing.text.chunking import Chunk
 from indexing.errors import StoreError
 from indexing.settings import IndexSettings
+from indexing.sources.article import Article
 from indexing.store.span_vectors import decode_vectors, encode_vectors
+from indexing.text.chunking import Chunk
 
 META_ID = "__newsbot_meta__"
 _BATCH = 1000  # well under Chroma's max batch (5,461 here)
@@ -79,7 +80,7 @@ class StoredChunk:
         return matrix if len(matrix) == len(self.sentences) else None
 
     @classmethod
-    def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> "StoredChunk":
+    def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
         return cls(
             id=chunk_id,
             article_id=str(meta["article_id"]),
@@ -187,7 +188,7 @@ class ChunkStore:
         return {r.id: r.sha256 for r in records if r.sha256}
 
     # ---- writing articles ---------------------------------------------------------------------
-    def write_articles(self, items: Sequence["PreparedArticle"]) -> None:
+    def write_articles(self, items: Sequence[PreparedArticle]) -> None:
         """Add or replace several articles with four writes in all (plus one delete per replaced one).
 
         The chunks of all the articles go in together (one upsert per `_BATCH` chunks), not one write
@@ -208,10 +209,7 @@ class ChunkStore:
         )
         # The commit point: new hashes become visible together with a new generation.
         replaced = [p for p in items if p.previous_sha]
-        commits = [
-            {**metas[p.article.id], "sha256": p.article.sha256, "status": "pending" if p.previous_sha else "ok"}
-            for p in items
-        ]
+        commits = [{**metas[p.article.id], "sha256": p.article.sha256, "status": "pending" if p.previous_sha else "ok"} for p in items]
         self._put_records([p.article.id for p in items] + [META_ID], commits + [self._next_generation()])
         for p in replaced:
             self._delete_stale_chunks(p.article.id, keep_sha=p.article.sha256)
@@ -220,8 +218,7 @@ class ChunkStore:
             # being deleted carries the older generation, so readers reconcile it instead of keeping it.
             self._put_records(
                 [p.article.id for p in replaced] + [META_ID],
-                [{**metas[p.article.id], "sha256": p.article.sha256, "status": "ok"} for p in replaced]
-                + [self._next_generation()],
+                [{**metas[p.article.id], "sha256": p.article.sha256, "status": "ok"} for p in replaced] + [self._next_generation()],
             )
 
     def _put_records(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
@@ -282,7 +279,7 @@ class ChunkStore:
 
     def mark_synced(self, **stats: Any) -> None:
         """Record the time of a finished sync; leaves the generation alone (nothing changed by this)."""
-        meta = {**stats, "kind": "meta", "last_sync": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        meta = {**stats, "kind": "meta", "last_sync": datetime.now(UTC).isoformat(timespec="seconds")}
         self._put_records([META_ID], [meta])
 
     # ---- reading ------------------------------------------------------------------------------
@@ -324,9 +321,7 @@ class ChunkStore:
     def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
         return [chunk for chunk, _ in self.get_chunks_with_vectors(ids, vectors=False)]
 
-    def get_chunks_with_vectors(
-        self, ids: Sequence[str], vectors: bool = True
-    ) -> list[tuple[StoredChunk, np.ndarray | None]]:
+    def get_chunks_with_vectors(self, ids: Sequence[str], vectors: bool = True) -> list[tuple[StoredChunk, np.ndarray | None]]:
         """The chunks with these ids, in that order, skipping missing ones; with their vectors in the same read."""
         if not ids:
             return []

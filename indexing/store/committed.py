@@ -9,7 +9,7 @@ arrival; reading just the records of the articles among the hits is one small Ch
 from __future__ import annotations
 
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 from indexing.store.chroma import ChunkStore
 

@@ -8,8 +8,8 @@ fact spanning a chunk border is still found whole in one of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from indexing.text.sentences import split_sentences
 

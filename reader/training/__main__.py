@@ -43,7 +43,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from reader.training.loop import TrainConfig
 
     defaults = TrainConfig()
-    parser = argparse.ArgumentParser(prog="python -m reader.training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m reader.training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=CHECKOUT.parent / "shared" / "train", help="folder with the SQuAD files")
     parser.add_argument("--run-dir", type=Path, default=default_run_dir(), help="checkpoints, log and prepared data (outside the repo)")
     parser.add_argument("--base", type=Path, default=None, help="encoder folder (default: the shipped all-MiniLM-L6-v2)")
@@ -62,8 +64,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--swap-share", type=float, default=0.25, help="share of questions also asked with a swapped entity")
     parser.add_argument("--prepare-only", action="store_true", help="write the prepared examples and stop")
     parser.add_argument("--evaluate", action="store_true", help="score run-dir/best on the whole held-apart slice")
-    parser.add_argument("--publish", type=Path, nargs="?", const=CHECKOUT / "reader" / "weights", default=None,
-                        help="copy run-dir/best into this folder (default reader/weights)")
+    parser.add_argument(
+        "--publish",
+        type=Path,
+        nargs="?",
+        const=CHECKOUT / "reader" / "weights",
+        default=None,
+        help="copy run-dir/best into this folder (default reader/weights)",
+    )
     return parser.parse_args(argv)
 
 
@@ -138,12 +146,23 @@ def main(argv: list[str] | None = None) -> int:
         scores = evaluate(reader_model.load(args.run_dir / "best").to(device), device, tokenizer, heldout)
         print(json.dumps({k: v.as_dict() for k, v in scores.items()}, indent=2))
         return 0
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, max_steps=args.max_steps,
-                         checkpoint_every=args.checkpoint_every, eval_every=args.eval_every, log_every=args.log_every)
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        max_steps=args.max_steps,
+        checkpoint_every=args.checkpoint_every,
+        eval_every=args.eval_every,
+        log_every=args.log_every,
+    )
     started = time.time()
     items = labelled_windows(tokenizer, [e for e in examples if e.split == "train"], 256, 96)
-    print(f"{len(items)} training windows from {sum(e.split == 'train' for e in examples)} examples ({time.time() - started:.0f} s); "
-          f"run dir {args.run_dir}; device {device}", file=sys.stderr)
+    print(
+        f"{len(items)} training windows from {sum(e.split == 'train' for e in examples)} examples ({time.time() - started:.0f} s); "
+        f"run dir {args.run_dir}; device {device}",
+        file=sys.stderr,
+    )
     model = reader_model.from_base(base)
     progress = _progress()
     if progress is None:
@@ -155,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
             def on_progress(step: int, total: int, info: dict[str, float]) -> None:
                 progress.update(task, completed=step, total=total, info=" ".join(f"{k} {v:.4g}" for k, v in info.items()))
 
-            summary = train(model, items, eval_slice(heldout, args.eval_size, args.seed), tokenizer, args.run_dir, config, device, on_progress)
+            summary = train(
+                model, items, eval_slice(heldout, args.eval_size, args.seed), tokenizer, args.run_dir, config, device, on_progress
+            )
     print(json.dumps(summary))
     return 0
 

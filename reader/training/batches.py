@@ -6,8 +6,9 @@ has done and sees exactly the rest: resuming gives the same run as never stoppin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,9 @@ def labelled_windows(tokenizer: Any, examples: Sequence[Example], max_tokens: in
     out: list[Labelled] = []
     for lo in range(0, len(examples), TOKENIZE_BATCH):
         part = examples[lo : lo + TOKENIZE_BATCH]
-        for example, windows in zip(part, windows_for(tokenizer, [e.question for e in part], [e.context for e in part], max_tokens, stride)):
+        for example, windows in zip(
+            part, windows_for(tokenizer, [e.question for e in part], [e.context for e in part], max_tokens, stride)
+        ):
             for window in windows:
                 span = None
                 if example.answer_start is not None:
@@ -51,8 +54,7 @@ def batch_plan(lengths: np.ndarray, batch_size: int, seed: int, epoch: int, pool
         chunk = order[lo : lo + pool]
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
         batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
-    rng.shuffle(batches)  # type: ignore[arg-type]
-    return batches
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def tensors(items: Sequence[Labelled]) -> dict[str, np.ndarray]:
@@ -62,4 +64,3 @@ def tensors(items: Sequence[Labelled]) -> dict[str, np.ndarray]:
     batch["end"] = np.array([item.end for item in items], dtype=np.int64)
     batch["has_answer"] = np.array([item.has_answer for item in items], dtype=np.float32)
     return batch
-

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 SQUAD11 = "squad11_train.jsonl.gz"
 SQUAD20_SAMPLE = "squad20_train_sample.jsonl.gz"
@@ -63,13 +63,17 @@ def squad_examples(path: Path, heldout_titles: frozenset[str], drop_ambiguous: b
             answers = row["answers"]
             split = "heldout" if row["title"] in heldout_titles else "train"
             if row["is_impossible"] or not answers:
-                examples.append(Example(row["id"], row["title"], row["question"], row["context"], None, "", (), "squad2-unanswerable", split))
+                examples.append(
+                    Example(row["id"], row["title"], row["question"], row["context"], None, "", (), "squad2-unanswerable", split)
+                )
                 continue
             first = answers[0]
             if split == "train" and drop_ambiguous and first.get("ambiguous"):
                 continue  # the first of several occurrences, not always the one the annotator meant
             texts = tuple(dict.fromkeys(a["text"] for a in answers))
-            examples.append(Example(row["id"], row["title"], row["question"], row["context"], first["start"], first["text"], texts, "squad", split))
+            examples.append(
+                Example(row["id"], row["title"], row["question"], row["context"], first["start"], first["text"], texts, "squad", split)
+            )
         except (KeyError, TypeError) as exc:
             raise DataError(f"{path}: row {row.get('id', '?')!r} lacks a field ({exc})") from exc
     return examples

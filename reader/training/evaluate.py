@@ -8,8 +8,8 @@ answerable from unanswerable) is reported too, so the calibration can be chosen 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -12,9 +12,10 @@ import json
 import math
 import signal
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -83,7 +84,9 @@ class StopRequested:
             signal.signal(sig, handler)
 
 
-def torch_backend(model: reader_model.ReaderModel, device: torch.device) -> Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def torch_backend(
+    model: reader_model.ReaderModel, device: torch.device
+) -> Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The model as a `reader.reading` backend (no gradients, eval mode, same autocast as training)."""
 
     def run(batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,7 +102,9 @@ def evaluate(model: reader_model.ReaderModel, device: torch.device, tokenizer: A
     was_training = model.training
     model.eval()
     try:
-        guesses = read_passages(torch_backend(model, device), tokenizer, [e.question for e in examples], [e.context for e in examples], batch_size=64)
+        guesses = read_passages(
+            torch_backend(model, device), tokenizer, [e.question for e in examples], [e.context for e in examples], batch_size=64
+        )
     finally:
         model.train(was_training)
     return {name: score(examples, guesses, name) for name in SIGNALS}
@@ -113,10 +118,13 @@ def _loss(model: reader_model.ReaderModel, batch: dict[str, torch.Tensor], has_a
 
 
 def _optimizer(model: torch.nn.Module, config: TrainConfig, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
-    decay, no_decay = [], []
-    for name, parameter in model.named_parameters():
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
+    for parameter in model.parameters():
         (no_decay if parameter.ndim == 1 else decay).append(parameter)  # no decay on biases and norms
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=config.lr
+    )
     warmup = max(1, int(total_steps * config.warmup))
 
     def factor(step: int) -> float:
@@ -171,8 +179,15 @@ def train(
     def checkpoint() -> None:
         _save_checkpoint(
             last,
-            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
-             "best_f1": best_f1, "torch_rng": torch.get_rng_state(), "config": asdict(config)},
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "step": step,
+                "best_f1": best_f1,
+                "torch_rng": torch.get_rng_state(),
+                "config": asdict(config),
+            },
         )
 
     def run_eval() -> None:
@@ -184,8 +199,16 @@ def train(
         write_log({"step": step, "eval": {k: v.as_dict() for k, v in scores.items()}, "time": time.time()})
         if best_signal.f1 > best_f1:
             best_f1 = best_signal.f1
-            reader_model.save(model, run_dir / "best", {"step": str(step), "heldout_f1": f"{best_f1:.4f}", "signal": best_signal.signal,
-                                                         "threshold": f"{best_signal.threshold:.4f}"})
+            reader_model.save(
+                model,
+                run_dir / "best",
+                {
+                    "step": str(step),
+                    "heldout_f1": f"{best_f1:.4f}",
+                    "signal": best_signal.signal,
+                    "threshold": f"{best_signal.threshold:.4f}",
+                },
+            )
         on_progress(step, total_steps, {"heldout_f1": best_signal.f1})
 
     stop = StopRequested()

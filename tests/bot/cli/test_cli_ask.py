@@ -1,0 +1,95 @@
+"""`newsbot ask` and `newsbot chat` through the real CLI (typer), in-process so the model loads once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import bot.cli as cli
+from indexing.sources.files import read_file
+from testsupport.corpora import SEED_FILE
+from testsupport.servers import free_port
+
+SEED_TEXT = read_file(SEED_FILE).articles[0].text
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, embedder):
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSBOT_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("NEWSBOT_EMBED_BACKEND", "torch")
+    for name in ("CHROMA_HOST", "NEWSBOT_LLM", "NEWSBOT_CORPUS", "NEWSBOT_SEEDS"):
+        monkeypatch.delenv(name, raising=False)
+    cli.load_settings.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None):
+        cli.load_settings.cache_clear()
+        return runner.invoke(cli.app, list(args), input=stdin)
+
+    return invoke
+
+
+def test_ask_json_on_a_fresh_install_indexes_the_seeds_first(run):
+    result = run("ask", "Who led the US delegation?", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["answered"] is True and payload["answer"].startswith("Wendy R.")
+    citation = payload["citations"][0]
+    assert SEED_TEXT[citation["start"] : citation["end"]] == citation["quote"]
+    assert citation["published"] == "2022-12-04"
+    # Nothing else on stdout: exactly one JSON document.
+    assert result.stdout.strip().count("\n") == 0
+
+
+def test_ask_in_the_terminal_numbers_the_passages(run):
+    result = run("ask", "How many members does NATO have?")
+    assert result.exit_code == 0, result.output
+    assert "30 [1]" in result.stdout
+    assert "[1] Russia, NATO talks on Ukraine crisis" in result.stdout
+    assert "2022-12-04" in result.stdout
+
+
+def test_ask_reads_the_question_from_stdin_and_refuses_plainly(run):
+    result = run("ask", "-", "--json", stdin="Who won the 2022 FIFA World Cup?\n")
+    payload = json.loads(result.stdout)
+    assert payload["answered"] is False and payload["citations"] == [] and payload["closest"]
+
+
+def test_as_of_a_day_before_the_article_it_does_not_exist_yet(run):
+    before = json.loads(run("ask", "Who led the US delegation?", "--json", "--as-of", "2022-12-01").stdout)
+    assert before["answered"] is False and before["closest"] == []
+    after = json.loads(run("ask", "Who led the US delegation?", "--json", "--as-of", "2022-12-05").stdout)
+    assert after["answer"].startswith("Wendy R.")
+    bad = run("ask", "Who led the US delegation?", "--as-of", "5 Dec")
+    assert bad.exit_code != 0 and "--as-of" in bad.output
+
+
+def test_explain_prints_each_stage(run):
+    result = run("ask", "Who is the NATO Secretary-General?", "--explain")
+    assert result.exit_code == 0
+    for stage in ("dense", "keyword", "fused", "sentences"):
+        assert stage in result.stdout
+    scoped = run("ask", "Who led the US delegation this week?", "--explain", "--as-of", "2022-12-06")
+    assert "asked on 2022-12-06; articles of the last 7 days preferred" in scoped.stdout
+
+
+def test_chat_carries_the_conversation(run):
+    stdin = "Who led the US delegation to the talks?\nand who led the Russian side?\n"
+    result = run("chat", "--json", stdin=stdin)
+    assert result.exit_code == 0, result.output
+    first, second = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert first["answer"].startswith("Wendy R.")
+    assert second["answer"].startswith("Sergei A.")
+    assert "US delegation" in second["standalone_question"]
+
+
+def test_unreachable_chroma_server_is_one_line_and_exit_1(run, monkeypatch):
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", str(free_port()))
+    result = run("ask", "Who led the US delegation?")
+    assert result.exit_code == 1
+    assert "cannot reach the Chroma server" in result.output
+    assert "Traceback" not in result.output

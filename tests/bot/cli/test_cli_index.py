@@ -1,0 +1,181 @@
+"""`newsbot index` and `newsbot status` as a user runs them: real subprocesses, real model, real Chroma.
+
+The first run loads the model once (module fixture); the runs after it embed nothing and are quick.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from testsupport.corpora import REPO, news_text, write_txt_article
+from testsupport.servers import free_port
+
+REPORT_KEYS = {"added", "updated", "removed", "unchanged", "failed", "articles", "chunks"}
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """The user's environment without any newsbot/Chroma/Slack setting, plus ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "CHROMA_", "SLACK_"))}
+    env.update(HF_HUB_OFFLINE="1", HF_HUB_DISABLE_PROGRESS_BARS="1", TOKENIZERS_PARALLELISM="false")
+    env.update(overrides)
+    return env
+
+
+def newsbot(*args: str, env: dict[str, str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def one_json_object(stdout: str) -> dict:
+    assert stdout.endswith("\n") and stdout.count("\n") == 1, f"expected exactly one line of JSON, got {stdout!r}"
+    payload = json.loads(stdout)
+    assert isinstance(payload, dict)
+    return payload
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> str:
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    line = lines[0]
+    assert line.startswith("error:")
+    for needle in needles:
+        assert needle in line
+    return line
+
+
+@pytest.fixture(scope="module")
+def cli_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("cli")
+    corpus = home / "corpus"
+    write_txt_article(corpus, "tram.txt", "Tram network to grow", news_text(1))
+    write_txt_article(corpus, "budget.txt", "Schools budget approved", news_text(2))
+    (corpus / "feed.jsonl").write_text(
+        "\n".join(json.dumps({"url": f"https://news.example.com/s{n}", "title": f"Story {n}", "text": news_text(10 + n)}) for n in range(3))
+        + "\n",
+        encoding="utf-8",
+    )
+    (corpus / "broken.json").write_text('{"title": "half a record", "text": ', encoding="utf-8")
+    env = clean_env(
+        NEWSBOT_DATA_DIR=str(home / "data"),
+        NEWSBOT_CONFIG=str(home / "missing-config.toml"),
+        NEWSBOT_CORPUS=str(corpus),
+    )
+    return home, corpus, env
+
+
+@pytest.fixture(scope="module")
+def first_run(cli_home):
+    home, corpus, env = cli_home
+    # No paths: the default sources, i.e. the bundled seeds plus NEWSBOT_CORPUS.
+    return newsbot("index", "--json", env=env, cwd=home)
+
+
+def test_first_index_reports_json_and_exit_0_despite_a_bad_file(first_run, cli_home):
+    _, corpus, _ = cli_home
+    assert first_run.returncode == 0, first_run.stderr
+    report = one_json_object(first_run.stdout)
+    assert set(report) == REPORT_KEYS
+    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (6, 0, 0, 0)  # 5 + the seed
+    assert report["articles"] == 6
+    assert report["chunks"] >= 6
+    assert report["failed"] == [{"path": str((corpus / "broken.json").resolve()), "error": report["failed"][0]["error"]}]
+    assert "invalid JSON" in report["failed"][0]["error"]
+    assert "Traceback" not in first_run.stderr
+
+
+def test_second_index_reports_unchanged(first_run, cli_home):
+    home, _, env = cli_home
+    result = newsbot("index", "--json", env=env, cwd=home)
+    assert result.returncode == 0, result.stderr
+    report = one_json_object(result.stdout)
+    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (0, 0, 0, 6)
+    assert (report["articles"], report["chunks"]) == (6, one_json_object(first_run.stdout)["chunks"])
+
+
+def test_human_summary_without_json(first_run, cli_home):
+    home, _, env = cli_home
+    result = newsbot("index", env=env, cwd=home)
+    assert result.returncode == 0, result.stderr
+    assert "unchanged 6" in result.stdout
+    assert "broken.json" in result.stdout and "could not be indexed" in result.stdout
+
+
+def test_status_json_and_text(first_run, cli_home):
+    home, _, env = cli_home
+    result = newsbot("status", "--json", env=env, cwd=home)
+    assert result.returncode == 0, result.stderr
+    status = one_json_object(result.stdout)
+    assert status["location"] == str(home / "data" / "chroma")
+    assert status["mode"] == "embedded"
+    assert status["articles"] == 6
+    assert status["chunks"] == one_json_object(first_run.stdout)["chunks"]
+    assert status["model"] == "all-MiniLM-L6-v2"
+    assert status["last_sync"] not in ("", "never")
+
+    text = newsbot("status", env=env, cwd=home)
+    assert text.returncode == 0
+    assert str(home / "data" / "chroma") in text.stdout and "articles" in text.stdout
+
+
+def test_index_of_explicit_paths(first_run, cli_home):
+    home, corpus, env = cli_home
+    # Only the one file: nothing else under other roots is touched.
+    result = newsbot("index", str(corpus / "tram.txt"), "--json", env=env, cwd=home)
+    assert result.returncode == 0, result.stderr
+    report = one_json_object(result.stdout)
+    assert (report["unchanged"], report["removed"], report["articles"]) == (1, 0, 6)
+
+
+def test_status_of_a_fresh_data_dir(tmp_path):
+    env = clean_env(NEWSBOT_DATA_DIR=str(tmp_path / "data"), NEWSBOT_CONFIG=str(tmp_path / "missing.toml"))
+    result = newsbot("status", "--json", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    status = one_json_object(result.stdout)
+    assert (status["articles"], status["chunks"], status["last_sync"]) == (0, 0, "never")
+
+
+def test_unwritable_data_dir_is_one_line_and_non_zero(tmp_path):
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("I am a file, not a folder")
+    env = clean_env(NEWSBOT_DATA_DIR=str(blocker / "data"), NEWSBOT_CONFIG=str(tmp_path / "missing.toml"))
+    line = assert_one_line_error(newsbot("index", "--json", env=env, cwd=tmp_path), str(blocker / "data"), "NEWSBOT_DATA_DIR")
+    assert "not writable" in line
+
+
+def test_unreachable_chroma_server_is_one_line_and_non_zero(tmp_path):
+    port = free_port()  # bound and released: nothing listens there
+    env = clean_env(
+        NEWSBOT_DATA_DIR=str(tmp_path / "data"),
+        NEWSBOT_CONFIG=str(tmp_path / "missing.toml"),
+        CHROMA_HOST="127.0.0.1",
+        CHROMA_PORT=str(port),
+    )
+    for command in (["index", "--json"], ["status"]):
+        line = assert_one_line_error(newsbot(*command, env=env, cwd=tmp_path), f"127.0.0.1:{port}", "CHROMA_HOST")
+        assert "cannot reach the Chroma server" in line
+
+
+def test_invalid_setting_is_one_line_and_non_zero(tmp_path):
+    env = clean_env(NEWSBOT_DATA_DIR=str(tmp_path / "data"), NEWSBOT_CONFIG=str(tmp_path / "missing.toml"), NEWSBOT_CHUNK_TOKENS="999")
+    assert_one_line_error(newsbot("index", "--json", env=env, cwd=tmp_path), "NEWSBOT_CHUNK_TOKENS")
+
+
+def test_broken_config_file_is_one_line_and_non_zero(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("this is = = not toml", encoding="utf-8")
+    env = clean_env(NEWSBOT_DATA_DIR=str(tmp_path / "data"), NEWSBOT_CONFIG=str(config))
+    assert_one_line_error(newsbot("status", env=env, cwd=tmp_path), str(config))
+
+
+def test_console_script_is_installed():
+    result = subprocess.run([Path(sys.executable).parent / "newsbot", "--help"], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert result.returncode == 0
+    assert "index" in result.stdout and "status" in result.stdout

@@ -1,0 +1,162 @@
+"""The answering chain over the real seed index: answers, verbatim quotes, refusals, follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import Answer, Turn
+from bot.answering.condense import condense_offline, needs_context
+from bot.chain import NewsBot
+from indexing.sources.files import read_file
+from testsupport.corpora import SEED_FILE
+
+SEED_TEXT = read_file(SEED_FILE).articles[0].text
+
+
+@pytest.fixture(scope="module")
+def bot(seed_index, tmp_path_factory):
+    from bot.settings import BotSettings
+    from indexing.settings import SettingsSource
+
+    data = tmp_path_factory.mktemp("bot")
+    settings = BotSettings.from_env(SettingsSource(env={"NEWSBOT_DATA_DIR": str(data), "NEWSBOT_CONFIG": str(data / "none")}))
+    return NewsBot(settings, index=seed_index)
+
+
+def assert_verbatim(answer: Answer) -> None:
+    for citation in (*answer.citations, *answer.closest):
+        assert SEED_TEXT[citation.start : citation.end] == citation.quote
+        if citation.highlight:
+            a, b = citation.highlight
+            assert citation.start <= a < b <= citation.end
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Which official headed the American delegation at the talks?", "Wendy R."),
+        ("How many troops from Russia are massed close to the border?", "100,000"),
+        ("In which city did NATO hold the talks on Wednesday?", "Brussels"),
+        ("For how long did NATO and Russia talk?", "four hours"),
+        ("Who is the secretary general of NATO?", "Stoltenberg"),
+    ],
+)
+def test_answers_with_the_span_and_a_verbatim_citation(bot, question, expected):
+    answer = bot.ask(question)
+    assert answer.answered, answer.trace
+    assert expected in answer.text
+    assert answer.text.endswith("[1]")
+    first = answer.citations[0]
+    assert expected in first.quote
+    assert first.highlight is not None
+    a, b = first.highlight
+    assert SEED_TEXT[a:b] in answer.text
+    assert first.title.startswith("Russia, NATO talks")
+    assert first.published.isoformat() == "2022-12-04"
+    assert_verbatim(answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who won the 2022 FIFA World Cup?", "What is the recipe for a good sourdough starter?", "How many goals did Messi score in 2012?"],
+)
+def test_refuses_when_the_articles_do_not_say(bot, question):
+    answer = bot.ask(question)
+    assert not answer.answered
+    assert answer.citations == ()
+    assert "do not contain" in answer.text
+    assert answer.closest, "the closest passages are still offered, labelled as not supporting"
+    assert_verbatim(answer)
+    assert answer.to_json()["citations"] == []
+    assert len(answer.to_json()["closest"]) == len(answer.closest)
+
+
+def test_follow_up_is_condensed_from_earlier_turns(bot):
+    first = bot.ask("Who led the US delegation to the talks?")
+    follow = bot.ask("and who led the Russian side?", [Turn(first.question, first.text)])
+    assert follow.standalone_question != follow.question
+    assert "US delegation" in follow.standalone_question
+    assert follow.answered and "Sergei A." in follow.text
+    assert_verbatim(follow)
+
+
+def test_an_elliptical_follow_up_asks_for_what_the_last_full_question_asked(bot):
+    first = bot.ask("Who led the US delegation to the talks?")
+    history = [Turn(first.question, first.text)]
+    follow = bot.ask("and the Russian side?", history)
+    assert follow.answered and follow.text.startswith("Sergei A."), follow.text  # a person, not a sentence
+    history.append(Turn(follow.question, follow.text))
+    # Two turns on, still a person; and an earlier answer can be the answer again.
+    again = bot.ask("what about the US delegation?", history)
+    assert again.text.startswith("Wendy R."), again.text
+    assert_verbatim(follow)
+
+
+def test_condensation_only_when_the_question_leans_on_history():
+    history = [Turn("Who led the US delegation to the talks?", "Wendy R. [1]")]
+    assert needs_context("when was that?")
+    assert not needs_context("How many members does NATO have?")
+    assert condense_offline("How many members does NATO have?", history) == "How many members does NATO have?"
+    condensed = condense_offline("when was that?", history)
+    assert condensed.startswith("when was that?") and "Wendy R." in condensed and "[1]" not in condensed
+
+
+def test_json_shape(bot):
+    payload = bot.ask("Who led the US delegation to the talks?").to_json()
+    assert set(payload) >= {"question", "answer", "answered", "citations"}
+    assert payload["answered"] is True
+    citation = payload["citations"][0]
+    assert citation["n"] == 1
+    assert set(citation) >= {"article_id", "title", "published", "source", "quote", "start", "end", "score"}
+    assert citation["published"] == "2022-12-04"
+    assert SEED_TEXT[citation["start"] : citation["end"]] == citation["quote"]
+
+
+def test_the_chain_is_a_langchain_runnable(bot):
+    runnable = bot.as_runnable()
+    answer = runnable.invoke({"question": "How many members does NATO have?", "history": []})
+    assert isinstance(answer, Answer) and "30" in answer.text
+    batch = runnable.batch(["Who is the NATO Secretary-General?"])
+    assert "Stoltenberg" in batch[0].text
+    # "as_of" (a date or YYYY-MM-DD): before the seed article was published, nothing answers.
+    early = runnable.invoke({"question": "How many members does NATO have?", "as_of": "2022-11-01"})
+    assert not early.answered and early.closest == ()
+
+
+def test_explain_trace_has_every_stage(bot):
+    answer = bot.ask("Who led the US delegation to the talks?", explain=True)
+    retrieval = answer.trace["retrieval"]
+    assert retrieval["dense"] and retrieval["keyword"] and retrieval["fused"]
+    assert all("similarity" in row for row in retrieval["dense"])
+    assert answer.trace["sentences"][0]["score"] >= answer.trace["sentences"][-1]["score"]
+
+
+QUESTIONS_WITH_SPANS = [
+    "Which official headed the American delegation at the talks?",
+    "How many troops from Russia are massed close to the border?",
+    "In which city did NATO hold the talks on Wednesday?",
+    "For how long did NATO and Russia talk?",
+    "Who is the NATO Secretary-General?",
+    "When did the talks take place?",
+]
+
+
+def test_ner_stops_early_without_changing_any_answer(bot, monkeypatch):
+    import bot.answering.entities as ner
+    import bot.answering.heuristic as extractive
+
+    seen: list[int] = []
+    real = ner.entities
+
+    def counting(texts):
+        seen.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(ner, "entities", counting)
+    early = [bot.ask(q) for q in QUESTIONS_WITH_SPANS]
+    early_sentences = sum(seen)
+    seen.clear()
+    monkeypatch.setattr(extractive, "_NER_BATCH", 100)  # one batch: every top sentence, no early stop
+    exhaustive = [bot.ask(q) for q in QUESTIONS_WITH_SPANS]
+    assert [(a.text, a.citations, a.confidence) for a in early] == [(a.text, a.citations, a.confidence) for a in exhaustive]
+    assert early_sentences < sum(seen), "the bound never stopped the NER early"

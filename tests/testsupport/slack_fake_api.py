@@ -1,0 +1,246 @@
+"""A stand-in for Slack, for the Slack tests: the Web API over HTTP, and a Socket Mode WebSocket.
+
+`FakeSlack` answers the Web API methods the bot uses and records every call (method, parameters
+from the query, form or JSON body, headers, status), like bolt-python's own mock Web API server.
+It keeps the messages posted (and those the tests say users wrote) so conversations.replies
+returns a real thread. `fail()` makes a method answer with an HTTP error (429 + Retry-After).
+
+`FakeSocket` is a WebSocket server (aiohttp) that apps.connections.open can point to: it says
+hello, sends the envelopes a test queued, and records what the client sends back (acks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    status: int = 200
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeSlack:
+    def __init__(self, bot_token: str, app_token: str, bot_user_id: str = "UBOT", bot_id: str = "BBOT"):
+        self.bot_token, self.app_token = bot_token, app_token
+        self.bot_user_id, self.bot_id = bot_user_id, bot_id
+        self.calls: list[Call] = []
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.ws_url = ""
+        self._failures: dict[str, list[tuple[int, int]]] = {}
+        self._ts = itertools.count(1)
+        self._cond = threading.Condition()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+
+    # ---- control ----------------------------------------------------------------------------------
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base + "/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.base}/response/{name}"
+
+    def start(self) -> FakeSlack:
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def new_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.000100"
+
+    def add_message(self, channel: str, user: str, text: str, ts: str, thread_ts: str | None = None) -> dict[str, Any]:
+        message = {"type": "message", "user": user, "text": text, "ts": ts}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        with self._cond:
+            self.messages.setdefault(channel, []).append(message)
+        return message
+
+    def fail(self, method: str, status: int = 429, retry_after: int = 1, times: int = 1) -> None:
+        with self._cond:
+            self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def calls_to(self, method: str, where: Callable[[Call], bool] = lambda c: True) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if c.method == method and where(c)]
+
+    def wait_for(self, method: str, where: Callable[[Call], bool] = lambda c: True, timeout: float = 30.0, count: int = 1) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [c for c in self.calls if c.method == method and c.status == 200 and where(c)]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {method} call matched in {timeout}s; calls: {[c.method for c in self.calls]}")
+                self._cond.wait(left)
+
+    # ---- the Web API ------------------------------------------------------------------------------
+    def _answer(self, method: str, params: dict[str, Any], token: str) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.ws_url} if token == self.app_token else {"ok": False, "error": "invalid_auth"}
+        if token != self.bot_token:
+            return {"ok": False, "error": "invalid_auth"}
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://example.slack.com/",
+                "team": "Test Team",
+                "user": "newsbot",
+                "team_id": "T1",
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+            }
+        if method == "chat.postMessage":
+            ts = self.new_ts()
+            message = {
+                "type": "message",
+                "user": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "ts": ts,
+                **{k: params[k] for k in ("text", "blocks", "metadata", "thread_ts") if params.get(k)},
+            }
+            self.messages.setdefault(params["channel"], []).append(message)
+            return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self.new_ts()}
+        if method == "conversations.replies":
+            thread = params["ts"]
+            keep_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+            found = [dict(m) for m in self.messages.get(params["channel"], []) if thread in (m["ts"], m.get("thread_ts"))]
+            if not keep_metadata:
+                for m in found:
+                    m.pop("metadata", None)
+            return {"ok": True, "messages": sorted(found, key=lambda m: m["ts"]), "has_more": False}
+        return {"ok": True}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._handle()
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._handle()
+
+            def _handle(self) -> None:
+                url = urlparse(self.path)
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+                params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if raw.startswith("{"):
+                    params.update(json.loads(raw))
+                elif raw:
+                    params.update({k: v[0] for k, v in parse_qs(raw).items()})
+                for key in ("blocks", "metadata"):
+                    if isinstance(params.get(key), str):
+                        params[key] = json.loads(params[key])
+                method = url.path.rsplit("/", 1)[-1] if url.path.startswith("/api/") else "response_url"
+                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                with fake._cond:
+                    failures = fake._failures.get(method) or []
+                    status, retry_after = failures.pop(0) if failures else (200, 0)
+                    fake.calls.append(Call(method, params, dict(self.headers.items()), status))
+                    body = fake._answer(method, params, token) if status == 200 else {"ok": False, "error": "ratelimited"}
+                    fake._cond.notify_all()
+                data = json.dumps(body).encode("utf-8")
+                self.send_response(status)
+                if retry_after:
+                    self.send_header("Retry-After", str(retry_after))
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+class FakeSocket:
+    """Slack's Socket Mode end: hello, then the queued envelopes; records what the client sends."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []
+        self.connections = 0
+        self._received = threading.Condition()
+        self._loop = asyncio.new_event_loop()
+        self._runner: Any = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/link/?ticket=test"
+
+    async def _ws(self, request: Any) -> Any:
+        from aiohttp import WSMsgType, web
+
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.connections += 1
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+        for envelope in self.envelopes:
+            await ws.send_json(envelope)
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                with self._received:
+                    self.received.append(json.loads(msg.data))
+                    self._received.notify_all()
+        return ws
+
+    def start(self) -> FakeSocket:
+        from aiohttp import web
+
+        async def boot() -> None:
+            app = web.Application()
+            app.router.add_get("/link/", self._ws)
+            self._runner = web.AppRunner(app)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+        threading.Thread(target=self._loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(boot(), self._loop).result(10)
+        return self
+
+    def wait_received(self, where: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self._received:
+            while True:
+                for message in self.received:
+                    if where(message):
+                        return message
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"the client sent no matching message in {timeout}s: {self.received}")
+                self._received.wait(left)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)

@@ -1,0 +1,165 @@
+"""Slack's side of the conversation for the Slack tests: signed Events API, slash-command and
+interactivity requests sent over real HTTP, and readers of what the bot posted (Block Kit)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from bot.slack.blocks import FEEDBACK_UP
+from bot.slack.serve import SlackHttpServer
+from indexing.sources.files import read_file
+from testsupport.corpora import SEED_FILE
+from testsupport.slack_fake_api import Call, FakeSlack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SEED_TEXT = read_file(SEED_FILE).articles[0].text
+
+
+# ---- sending Slack's requests ----------------------------------------------------------------------
+def ack_text(body: str) -> str:
+    """The text of an ack: bolt sends plain text, or JSON with `text`."""
+    try:
+        return json.loads(body)["text"]
+    except ValueError:
+        return body
+
+
+def signed_post(
+    url: str, body: str, content_type: str, *, secret: str = SECRET, timestamp: int | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, str, float]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, **(headers or {})},
+    )
+    began = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode(), time.monotonic() - began
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), time.monotonic() - began
+
+
+def event_body(event: dict[str, Any], event_id: str | None = None) -> str:
+    return json.dumps(
+        {
+            "token": "verification-token",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+        }
+    )
+
+
+def send_event(server: SlackHttpServer, event: dict[str, Any], **kwargs: Any) -> tuple[int, str, float]:
+    return signed_post(server.url, event_body(event, kwargs.pop("event_id", None)), "application/json", **kwargs)
+
+
+def user_message(
+    fake: FakeSlack,
+    channel: str,
+    text: str,
+    *,
+    kind: str = "app_mention",
+    thread_ts: str | None = None,
+    user: str = "U1",
+    channel_type: str = "channel",
+) -> dict[str, Any]:
+    """A message a user wrote (kept in the fake's history) and its event."""
+    ts = fake.new_ts()
+    fake.add_message(channel, user, text, ts, thread_ts)
+    event = {"type": kind, "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts}
+    if kind == "message":
+        event["channel_type"] = channel_type
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def send_form(server: SlackHttpServer, fields: dict[str, str]) -> tuple[int, str, float]:
+    return signed_post(server.url, urlencode(fields), "application/x-www-form-urlencoded")
+
+
+def slash(server: SlackHttpServer, fake: FakeSlack, text: str, user: str = "U1", channel: str = "C2") -> tuple[int, str, float]:
+    return send_form(
+        server,
+        {
+            "token": "t",
+            "team_id": "T1",
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/newsbot",
+            "text": text,
+            "response_url": fake.response_url(f"cmd-{uuid.uuid4().hex[:6]}"),
+            "trigger_id": "1.2.3",
+        },
+    )
+
+
+def click(
+    server: SlackHttpServer, fake: FakeSlack, action_id: str, value: str, user: str = "U1", channel: str = "C2"
+) -> tuple[int, str, float]:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "1.2.3",
+        "channel": {"id": channel},
+        "container": {"type": "message", "channel_id": channel, "is_ephemeral": True},
+        "response_url": fake.response_url(f"click-{uuid.uuid4().hex[:6]}"),
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "newsbot_actions", "value": value, "action_ts": "1"}],
+    }
+    return send_form(server, {"payload": json.dumps(payload)})
+
+
+# ---- reading what the bot sent ----------------------------------------------------------------------
+def in_thread(channel: str, thread_ts: str | None) -> Any:
+    return lambda c: c.params.get("channel") == channel and c.params.get("thread_ts") == thread_ts
+
+
+def quotes(blocks: list[dict[str, Any]]) -> list[str]:
+    """The quotes of the passage context blocks, back to plain text (bold and escapes removed)."""
+    found = []
+    for block in blocks:
+        if block["type"] == "context":
+            text = block["elements"][0]["text"]
+            if "\n“" in text:
+                quote = text.split("\n“", 1)[1].rstrip("”")
+                found.append(html.unescape(quote.replace("*", "").replace("\u200b", "")))
+    return found
+
+
+def button_value(blocks: list[dict[str, Any]], action_id: str) -> str:
+    for block in blocks:
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            if element["action_id"] == action_id:
+                return element["value"]
+    raise AssertionError(f"no {action_id} button in {blocks}")
+
+
+def assert_cited_answer(call: Call, expected: str) -> None:
+    params = call.params
+    assert expected in params["text"]
+    section = params["blocks"][0] if params["blocks"][0]["type"] == "section" else params["blocks"][1]
+    assert expected in section["text"]["text"]
+    cited = quotes(params["blocks"])
+    assert cited and all(q in SEED_TEXT for q in cited), cited
+    assert any(f"*{expected}*" in b["elements"][0]["text"] for b in params["blocks"] if b["type"] == "context")
+    button_value(params["blocks"], FEEDBACK_UP)
