@@ -12,13 +12,11 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
-
 from bot.answer import Answer, Turn
 from bot.answering.condense import condense_offline
 from bot.answering.heuristic import DEFAULT_MIN_CONFIDENCE, ExtractiveAnswerer
 from bot.answering.question import last_full_question
-from bot.retrieval.search import HybridSearch, NewsRetriever
+from bot.retrieval.search import HybridSearch
 from bot.settings import BotSettings
 from indexing.index import NewsIndex
 from indexing.indexer import SyncProgress, SyncReport
@@ -46,7 +44,10 @@ class NewsBot:
 
         return GenerativeAnswerer.from_settings(self.settings)
 
-    def retriever(self) -> NewsRetriever:
+    def retriever(self) -> Any:
+        """The retrieval step as a LangChain `BaseRetriever` (bot.langchain.NewsRetriever)."""
+        from bot.langchain import NewsRetriever
+
         return NewsRetriever(search_engine=self.search, k=self.settings.top_k)
 
     def ensure_indexed(self, progress: SyncProgress | None = None) -> SyncReport | None:
@@ -94,12 +95,8 @@ class NewsBot:
             trace=trace,
         )
 
-    def as_runnable(self) -> Runnable:
-        def run(inputs: dict[str, Any] | str) -> Answer:
-            if isinstance(inputs, str):
-                return self.ask(inputs)
-            history = [t if isinstance(t, Turn) else Turn(**t) for t in inputs.get("history", [])]
-            as_of = inputs.get("as_of")
-            return self.ask(inputs["question"], history, as_of=date.fromisoformat(as_of) if isinstance(as_of, str) else as_of)
+    def as_runnable(self) -> Any:
+        """This chain as a LangChain Runnable ({"question", "history", "as_of"} -> Answer)."""
+        from bot.langchain import as_runnable
 
-        return RunnableLambda(run, name="newsbot")
+        return as_runnable(self)

@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by a weighted sum of scores, recency-aware.
 
-Exposed as a LangChain `BaseRetriever` (`NewsRetriever`) so the pieces are reusable in users' own
-chains; `HybridSearch.search()` is the typed core the chain uses, with a trace for `--explain`.
+`HybridSearch.search()` is the typed core the chain uses, with a trace for `--explain` (no LangChain
+here: bot.langchain adapts it as a `BaseRetriever`).
 Only committed chunks are ever returned: each hit's article hash must equal the article's
 committed hash in the registry (read for the hits' articles only, cached per sync generation: see
 indexing.store.committed), so a query running during a sync never sees half of a replaced article.
@@ -14,10 +14,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from bot.retrieval.timescope import TimeScope, time_scope
 from indexing.index import NewsIndex
@@ -172,41 +168,3 @@ def _boost_recent(passages: list[Passage], bonus: float) -> list[Passage]:
     rank = {d: i for i, d in enumerate(dates)}
     # The newest article gets the whole bonus, the next date half, and so on.
     return [_plus(p, bonus / (1 + rank[p.published])) if p.published else p for p in passages]
-
-
-def passage_document(passage: Passage) -> Document:
-    c = passage.chunk
-    return Document(
-        page_content=c.text,
-        id=c.id,
-        metadata={
-            "chunk_id": c.id,
-            "article_id": c.article_id,
-            "title": c.title,
-            "published": c.published,
-            "source": c.source,
-            "start": c.start,
-            "end": c.end,
-            "sentences": [list(s) for s in c.sentences],
-            "score": passage.score,
-            "dense_similarity": passage.dense,
-            "bm25": passage.keyword,
-        },
-    )
-
-
-class NewsRetriever(BaseRetriever):
-    """LangChain retriever over the news index (hybrid dense + BM25, committed chunks only)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    search_engine: HybridSearch
-    k: int = 5
-    as_of: date | None = None  # answer as if it were this day (default: today)
-
-    @classmethod
-    def from_index(cls, index: NewsIndex, k: int = 5, candidates: int = 30) -> NewsRetriever:
-        return cls(search_engine=HybridSearch(index, candidates), k=k)
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [passage_document(p) for p in self.search_engine.search(query, self.k, as_of=self.as_of).passages]

@@ -9,7 +9,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda
 
-from bot.retrieval.search import HybridSearch, NewsRetriever
+from bot.langchain import NewsRetriever
+from bot.retrieval.search import HybridSearch
 from bot.retrieval.timescope import time_scope
 from testsupport.corpora import write_jsonl
 
