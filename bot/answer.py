@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+REFUSAL = "The indexed articles do not contain the answer to this question."
+CITATION_MARK = re.compile(r"\[(\d{1,3})\]")  # "[1]" in an answer's text points at citations[0]
+_MARKS_AND_SPACE = re.compile(r"\s*\[\d{1,3}\]")
+
+
+def strip_citation_marks(text: str) -> str:
+    """The text without its "[1]" markers (what is scored, and what a follow-up reads)."""
+    return _MARKS_AND_SPACE.sub("", text).strip()
 
 
 @dataclass(frozen=True)

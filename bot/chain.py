@@ -8,41 +8,37 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from typing import Any
 
 from bot.answer import Answer, Turn
+from bot.answering.base import Answerer, Request
+from bot.answering.choose import choose_answerer
 from bot.answering.condense import condense_offline
-from bot.answering.heuristic import DEFAULT_MIN_CONFIDENCE, ExtractiveAnswerer
-from bot.answering.question import last_full_question
-from bot.retrieval.search import HybridSearch
+from bot.answering.generative import GenerativeAnswerer
+from bot.retrieval.search import HybridSearch, Passage
 from bot.settings import BotSettings
 from indexing.index import NewsIndex
 from indexing.indexer import SyncProgress, SyncReport
 
 
 class NewsBot:
-    def __init__(self, settings: BotSettings, index: NewsIndex | None = None):
+    """Retrieval plus one answerer, chosen at construction (bot.answering.choose), never branched on."""
+
+    def __init__(self, settings: BotSettings, index: NewsIndex | None = None, answerer: Answerer | None = None):
         self.settings = settings
         self.index = index or NewsIndex(settings.index)
+        self._answerer = answerer
 
     @cached_property
     def search(self) -> HybridSearch:
         return HybridSearch(self.index, self.settings.candidates)
 
     @cached_property
-    def extractive(self) -> ExtractiveAnswerer:
-        threshold = self.settings.min_confidence
-        return ExtractiveAnswerer(self.index.query_embedder, DEFAULT_MIN_CONFIDENCE if threshold is None else threshold)
-
-    @cached_property
-    def generative(self):  # bot.answering.generative.GenerativeAnswerer | None
-        if not self.settings.llm:
-            return None
-        from bot.answering.generative import GenerativeAnswerer
-
-        return GenerativeAnswerer.from_settings(self.settings)
+    def answerer(self) -> Answerer:
+        return self._answerer or choose_answerer(self.settings, self.index)
 
     def retriever(self) -> Any:
         """The retrieval step as a LangChain `BaseRetriever` (bot.langchain.NewsRetriever)."""
@@ -57,43 +53,35 @@ class NewsBot:
         return self.index.sync(None, progress)
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:
+        """The question made to stand alone: the generative model rewrites it when it answers, else offline."""
         if not history:
             return question
-        if self.generative is not None:
-            return self.generative.condense(question, history)
+        if isinstance(self.answerer, GenerativeAnswerer):
+            return self.answerer.condense(question, history)
         return condense_offline(question, history)
+
+    def request(self, question: str, history: Sequence[Turn] = (), as_of: date | None = None) -> Request:
+        question = question.strip()
+        return Request(question, self.condense(question, history), tuple(history), as_of)
 
     def ask(self, question: str, history: Sequence[Turn] = (), explain: bool = False, as_of: date | None = None) -> Answer:
         """Answer `question` (a follow-up of `history`), asked on `as_of` (default today: see bot.retrieval.timescope)."""
         began = time.perf_counter()
-        question = question.strip()
-        standalone = self.condense(question, history)
-        # Candidate passages: more than we cite, so the answerer can pick the best sentences.
-        result = self.search.search(standalone, k=max(self.settings.top_k, 8), as_of=as_of)
-        if self.generative is not None:
-            answer = self.generative.answer(question, standalone, result.passages[: self.settings.top_k], as_of)
-        else:
-            answer = self.extractive.answer(
-                standalone,
-                result.passages,
-                focus=question if standalone != question else None,
-                query_vector=result.query_vector,
-                previous=last_full_question([turn.question for turn in history]),
-            )
-        trace: dict[str, Any] = dict(answer.trace)
+        request = self.request(question, history, as_of)
+        # Candidate passages: more than we cite, so the answerer can choose among them.
+        result = self.search.search(request.standalone, k=max(self.settings.top_k, 8), as_of=as_of)
+        answer = self.answerer.answer(replace(request, query_vector=result.query_vector), result.passages)
+        trace: dict[str, Any] = {"answerer": self.answerer.name, **answer.trace}
         if explain:
             trace["retrieval"] = result.trace
         trace["seconds"] = round(time.perf_counter() - began, 4)
-        return Answer(
-            text=answer.text,
-            citations=answer.citations,
-            answered=answer.answered,
-            question=question,
-            standalone_question=standalone,
-            confidence=answer.confidence,
-            closest=answer.closest,
-            trace=trace,
-        )
+        return replace(answer, trace=trace)
+
+    def rank(self, question: str, k: int = 40, as_of: date | None = None) -> list[Passage]:
+        """The passages for `question` in the order the answerer trusts them (retrieval, then its rerank)."""
+        request = self.request(question, (), as_of)
+        result = self.search.search(request.standalone, k=k, as_of=as_of)
+        return self.answerer.rerank(replace(request, query_vector=result.query_vector), result.passages)
 
     def as_runnable(self) -> Any:
         """This chain as a LangChain Runnable ({"question", "history", "as_of"} -> Answer)."""

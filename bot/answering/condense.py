@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.answer import Turn
+from bot.answer import Turn, strip_citation_marks
 from bot.answering.question import content_words
 
 _DEPENDENT = re.compile(
@@ -18,7 +18,6 @@ _DEPENDENT = re.compile(
     r"|\b(he|she|him|her|his|hers|they|them|their|it|its|that|this|those|these|there|then|the same|the other)\b",
     re.I,
 )
-_CITATION_MARK = re.compile(r"\s*\[\d+\]")
 _MAX_TURNS = 2
 
 
@@ -33,11 +32,7 @@ def condense_offline(question: str, history: Sequence[Turn]) -> str:
     context = []
     for turn in list(history)[-_MAX_TURNS:]:
         context.append(turn.question.strip())
-        answer = _CITATION_MARK.sub("", turn.answer).strip()
+        answer = strip_citation_marks(turn.answer)
         if answer and len(answer) < 200:
             context.append(answer)
     return f"{question.strip()} ({' '.join(context)})"
-
-
-def strip_markers(text: str) -> str:
-    return _CITATION_MARK.sub("", text).strip()

@@ -17,16 +17,16 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.answer import Answer, Citation, Turn
-from bot.answering.heuristic import REFUSAL
+from bot.answer import CITATION_MARK, REFUSAL, Answer, Citation, Turn, strip_citation_marks
+from bot.answering.base import Request
 from bot.answering.prompts import render_prompt
 from bot.answering.question import content_words, stems
+from bot.answering.quotes import citation
 from bot.retrieval.search import Passage
 from bot.settings import BotSettings
 from indexing.errors import ConfigError, ModelError
 from indexing.settings import secret
 
-_MARK = re.compile(r"\[(\d{1,3})\]")
 _NOT_FOUND = re.compile(r"^\W*not[_ ]found\W*$", re.I)
 OLLAMA_URL = "http://127.0.0.1:11434/v1"
 
@@ -67,7 +67,7 @@ def format_history(history: Sequence[Turn]) -> str:
     for turn in history:
         lines.append(f"User: {turn.question}")
         if turn.answer:
-            lines.append(f"Assistant: {_MARK.sub('', turn.answer).strip()}")
+            lines.append(f"Assistant: {strip_citation_marks(turn.answer)}")
     return "\n".join(lines)
 
 
@@ -75,10 +75,12 @@ def format_history(history: Sequence[Turn]) -> str:
 class GenerativeAnswerer:
     model: Any  # a LangChain BaseChatModel
     endpoint: str
+    top_k: int = 5  # passages the model sees
+    name: str = "generative"
 
     @classmethod
     def from_settings(cls, settings: BotSettings) -> GenerativeAnswerer:
-        return cls(chat_model(settings), settings.llm_base_url or settings.llm or "")
+        return cls(chat_model(settings), settings.llm_base_url or settings.llm or "", settings.top_k)
 
     def _invoke(self, prompt: str) -> str:
         try:
@@ -94,19 +96,23 @@ class GenerativeAnswerer:
         rewritten = self._invoke(render_prompt("condense", history=format_history(history), question=question))
         return rewritten.strip().strip('"') or question
 
-    def answer(self, question: str, standalone: str, passages: Sequence[Passage], today: date | None = None) -> Answer:
-        """`today`: the day the question is asked (default: today), so "this week" reads right."""
+    def answer(self, request: Request, passages: Sequence[Passage]) -> Answer:
+        """The model's answer from the top passages; the prompt names the day asked, so "this week" reads right."""
+        passages = passages[: self.top_k]
         if not passages:
-            return Answer(REFUSAL, (), False, question, standalone)
-        day = (today or date.today()).isoformat()
-        reply = self._invoke(render_prompt("answer", passages=format_passages(passages), question=standalone, today=day))
-        return parse_reply(reply, question, standalone, passages)
+            return Answer(REFUSAL, (), False, request.question, request.standalone)
+        day = (request.as_of or date.today()).isoformat()
+        reply = self._invoke(render_prompt("answer", passages=format_passages(passages), question=request.standalone, today=day))
+        return parse_reply(reply, request.question, request.standalone, passages)
+
+    def rerank(self, request: Request, passages: Sequence[Passage]) -> list[Passage]:
+        return list(passages)
 
 
 def parse_reply(reply: str, question: str, standalone: str, passages: Sequence[Passage]) -> Answer:
     """Keep only citations of passages that exist; an answer that cites none is not an answer."""
     order: list[int] = []
-    for m in _MARK.finditer(reply):
+    for m in CITATION_MARK.finditer(reply):
         n = int(m.group(1))
         if 1 <= n <= len(passages) and n not in order:
             order.append(n)
@@ -120,7 +126,7 @@ def parse_reply(reply: str, question: str, standalone: str, passages: Sequence[P
         n = int(m.group(1))
         return f"[{renumber[n]}]" if n in renumber else ""
 
-    text = re.sub(r"\s+([.,;:])", r"\1", _MARK.sub(mark, reply)).strip()
+    text = re.sub(r"\s+([.,;:])", r"\1", CITATION_MARK.sub(mark, reply)).strip()
     citations = tuple(_best_sentence(passages[n - 1], text) for n in order)
     return Answer(text, citations, True, question, standalone, 1.0, (), trace)
 
@@ -128,21 +134,10 @@ def parse_reply(reply: str, question: str, standalone: str, passages: Sequence[P
 def _best_sentence(passage: Passage, text: str) -> Citation:
     """The passage's sentence sharing most key terms with `text`: a verbatim quote, never model output."""
     chunk = passage.chunk
-    wanted = set(stems(content_words(_MARK.sub("", text))))
+    wanted = set(stems(content_words(strip_citation_marks(text))))
     best, best_overlap = chunk.sentences[0] if chunk.sentences else (chunk.start, chunk.end), -1
     for start, end in chunk.sentences:
-        sentence = chunk.text[start - chunk.start : end - chunk.start]
-        overlap = len(wanted & set(stems(content_words(sentence))))
+        overlap = len(wanted & set(stems(content_words(chunk.excerpt(start, end)))))
         if overlap > best_overlap:
             best, best_overlap = (start, end), overlap
-    start, end = best
-    return Citation(
-        article_id=chunk.article_id,
-        title=chunk.title,
-        published=passage.published,
-        source=chunk.source,
-        quote=chunk.text[start - chunk.start : end - chunk.start],
-        start=start,
-        end=end,
-        score=round(passage.score, 4),
-    )
+    return citation(passage, best[0], best[1], passage.score)

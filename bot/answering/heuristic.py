@@ -18,7 +18,8 @@ from datetime import date
 
 import numpy as np
 
-from bot.answer import Answer, Citation
+from bot.answer import REFUSAL, Answer, Citation
+from bot.answering.base import Request
 from bot.answering.places import country_of_demonym, place_fit
 from bot.answering.question import (
     QuestionAnalysis,
@@ -26,13 +27,14 @@ from bot.answering.question import (
     content_words,
     is_amount_of_time,
     is_elliptical,
+    last_full_question,
     stems,
     with_answer_type_of,
 )
+from bot.answering.quotes import citation
 from bot.retrieval.search import Passage
 from indexing.embedding.models import Embedder
 
-REFUSAL = "The indexed articles do not contain the answer to this question."
 # Refusal threshold on this answerer's confidence. Tuned on SQuAD 2.0 dev (half unanswerable) and
 # RealTimeQA dev (all answerable): 0.40 and 0.42 refuse with the same precision (0.74) on SQuAD;
 # 0.40 answers more paraphrased questions. Figures in the README.
@@ -79,7 +81,7 @@ def sentence_candidates(question: QuestionAnalysis, passages: Sequence[Passage],
             if key in seen:
                 continue  # overlapping chunks repeat sentences
             seen.add(key)
-            text = chunk.text[start - chunk.start : end - chunk.start]
+            text = chunk.excerpt(start, end)
             terms = set(stems(content_words(text)))
             if _restates(terms, question.terms):
                 continue  # says nothing the question does not (e.g. an article quoting the quiz question)
@@ -89,12 +91,28 @@ def sentence_candidates(question: QuestionAnalysis, passages: Sequence[Passage],
     return out
 
 
-class ExtractiveAnswerer:
+class HeuristicAnswerer:
+    """Sentences by embedding similarity and term overlap, then an NER span of the wanted type."""
+
+    name = "heuristic"
+
     def __init__(self, embedder: Embedder, min_confidence: float = DEFAULT_MIN_CONFIDENCE):
         self.embedder = embedder
         self.min_confidence = min_confidence
 
-    def answer(
+    def answer(self, request: Request, passages: Sequence[Passage]) -> Answer:
+        return self.answer_question(
+            request.standalone,
+            passages,
+            focus=request.question if request.condensed else None,
+            query_vector=request.query_vector,
+            previous=last_full_question([turn.question for turn in request.history]),
+        )
+
+    def rerank(self, request: Request, passages: Sequence[Passage]) -> list[Passage]:
+        return list(passages)
+
+    def answer_question(
         self,
         question: str,
         passages: Sequence[Passage],
@@ -264,15 +282,4 @@ def _closeness(start: int, end: int, positions: list[int], length: int) -> float
 
 
 def _citation(sentence: Sentence, span: Span | None = None) -> Citation:
-    chunk = sentence.passage.chunk
-    return Citation(
-        article_id=chunk.article_id,
-        title=chunk.title,
-        published=sentence.passage.published,
-        source=chunk.source,
-        quote=sentence.text,
-        start=sentence.start,
-        end=sentence.end,
-        score=round(sentence.score, 4),
-        highlight=(span.start, span.end) if span else None,
-    )
+    return citation(sentence.passage, sentence.start, sentence.end, sentence.score, (span.start, span.end) if span else None)

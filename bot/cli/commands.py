@@ -120,6 +120,9 @@ def eval_command(
     ignore_dates: bool = typer.Option(
         False, "--ignore-dates", help="Ask every question as of today, not on the day the set says it was asked."
     ),
+    answerers: Optional[list[str]] = typer.Option(
+        None, "--answerer", help="reader, heuristic or generative (repeat to compare them side by side on one index)."
+    ),
 ) -> None:
     """Score answers and retrieval on a question set, in a temporary index (never yours)."""
     from bot.evaluation.datasets import EvalDataMissing, load_dataset, resolve_dataset
@@ -137,7 +140,7 @@ def eval_command(
     data = load_dataset(path, corpus, default_corpus=settings.index.seeds_dir)
     if ignore_dates:
         data = data.undated()
-    report = run_eval(data, settings, baseline=baseline, limit=limit, progress=RichEvalProgress())
+    report = run_eval(data, settings, baseline=baseline, limit=limit, progress=RichEvalProgress(), answerers=answerers or ())
     if out_file is not None:
         try:
             out_file.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

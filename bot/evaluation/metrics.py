@@ -17,14 +17,8 @@ import numpy as np
 
 from reader.metrics import exact_match, f1_score, normalize_answer
 
-_CITATION_MARKS = re.compile(r"\s*\[\d+\](?:\s*\[\d+\])*")
 RECALL_KS = (1, 5, 10)
 MRR_CUTOFF = 10
-
-
-def strip_citation_marks(text: str) -> str:
-    """The answer without its "[1]" markers: what is scored."""
-    return _CITATION_MARKS.sub("", text).strip()
 
 
 def contains_answer(prediction: str, answers: Sequence[str]) -> bool:

@@ -102,7 +102,12 @@ def run_eval(
     baseline: bool = False,
     limit: int | None = None,
     progress: EvalProgress | None = None,
+    answerers: Sequence[str] = (),
 ) -> EvalReport:
+    """Index the set's corpus privately and score newsbot on it: with the settings' answerer, or with
+    each of `answerers` side by side on the same index (systems "newsbot-<name>"); `baseline` adds
+    LangChain's textbook RAG."""
+    from bot.answering.choose import choose_answerer
     from bot.chain import NewsBot
     from indexing.index import NewsIndex
 
@@ -119,7 +124,7 @@ def run_eval(
         source=str(dataset.source),
         corpus=[str(p) for p in dataset.corpus],
         articles=len(articles),
-        answerer=settings.llm or "extractive",
+        answerer=", ".join(answerers) if answerers else settings.llm or settings.answerer,
         started=datetime.now(UTC).isoformat(timespec="seconds"),
         notes=_gold_notes(dataset.questions, articles),
     )
@@ -134,8 +139,12 @@ def run_eval(
         if synced.failed:
             report.notes.append(f"{len(synced.failed)} corpus file(s) or record(s) could not be indexed")
         index_seconds, chunks = time.perf_counter() - t0, index.store.chunk_count()
-        results = evaluate(NewsbotSystem(NewsBot(settings, index)), dataset.questions, articles, progress)
-        report.systems.append(SystemRun("newsbot", results, index_seconds, chunks))
+        names: list[str | None] = list(answerers) or [None]
+        for name in names:
+            bot = NewsBot(settings, index, choose_answerer(settings, index, name))
+            system = "newsbot" if len(answerers) <= 1 else f"newsbot-{name}"
+            results = evaluate(NewsbotSystem(bot, system), dataset.questions, articles, progress)
+            report.systems.append(SystemRun(system, results, index_seconds, chunks))
         if baseline:
             from bot.evaluation.baseline import NaiveRag
 

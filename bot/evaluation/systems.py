@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from bot.answer import Citation
+from bot.answer import Citation, strip_citation_marks
 from bot.chain import NewsBot
-from bot.evaluation.metrics import distinct, strip_citation_marks
+from bot.evaluation.metrics import distinct
 
 RANK_CHUNKS = 40  # chunks retrieved to rank articles (enough for 10 distinct ones, nearly always)
 
@@ -51,10 +51,9 @@ def _quote(citation: Citation) -> Quote:
 class NewsbotSystem:
     """The real chain (`NewsBot.ask`), as the CLI and Slack call it."""
 
-    name = "newsbot"
-
-    def __init__(self, bot: NewsBot):
+    def __init__(self, bot: NewsBot, name: str = "newsbot"):
         self.bot = bot
+        self.name = name
 
     def answer(self, question: str, as_of: date | None = None) -> SystemAnswer:
         began = time.perf_counter()
@@ -65,5 +64,5 @@ class NewsbotSystem:
         return SystemAnswer(text, answer.answered, quotes, seconds, answer.confidence)
 
     def rank_articles(self, question: str, k: int = 10, as_of: date | None = None) -> list[str]:
-        passages = self.bot.search.search(question, k=RANK_CHUNKS, as_of=as_of).passages
+        passages = self.bot.rank(question, k=RANK_CHUNKS, as_of=as_of)  # the answerer's order (the reader reranks)
         return distinct([p.chunk.article_id for p in passages])[:k]

@@ -72,6 +72,10 @@ class StoredChunk:
         except ValueError:
             return None
 
+    def excerpt(self, start: int, end: int) -> str:
+        """The article's text from `start` to `end` (offsets into the article, inside this chunk)."""
+        return self.text[start - self.start : end - self.start]
+
     def sentence_matrix(self, dim: int) -> np.ndarray | None:
         """One unit vector per sentence, or None when the chunk was stored without them."""
         if not self.sentence_vectors:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answer import strip_citation_marks
 from bot.evaluation.metrics import (
     QuestionResult,
     contains_answer,
@@ -18,7 +19,6 @@ from bot.evaluation.metrics import (
     recall_at_k,
     refusal_scores,
     score_answer,
-    strip_citation_marks,
     summarise,
 )
 

@@ -1,0 +1,138 @@
+"""The default answerer: our trained reader (reader/) reads the top passages and picks the span.
+
+1. The top passages are read a few at a time (batched windows, int8 ONNX, no torch); reading stops
+   once a passage gives a confident answer, which keeps latency down.
+2. Each passage gets the reader's calibrated answerability (span-vs-null margin plus the has-answer
+   head, minus the threshold tuned on held-apart data) and a rank: answerability plus a little of
+   the retrieval score. The best-ranked passage gives the answer; the same ranking reorders the
+   passages (`rerank`).
+3. Confidence is the sigmoid of that passage's answerability: below `min_confidence` (0.5 = the
+   tuned threshold) the answer is a plain refusal, with the closest passages listed apart.
+4. The quote is the sentence (or sentences) holding the span, verbatim; the highlight is the span.
+   Why/how questions, and spans too long to be a short answer, are answered with the sentence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.answer import REFUSAL, Answer, Citation
+from bot.answering.base import Request
+from bot.answering.quotes import citation, sentence_bounds
+from bot.retrieval.search import Passage
+from reader.decoding import SpanGuess
+from reader.metrics import normalize_answer
+from reader.runtime import Calibration, ReaderSession
+
+DEFAULT_MIN_CONFIDENCE = 0.5  # the calibrated threshold itself: the reader's own refusal point
+READ_BATCH = 4  # passages per reading round
+MAX_READ = 8  # passages read at most
+EARLY_STOP = 0.9  # a passage this confident ends the reading
+RETRIEVAL_WEIGHT = 2.0  # answerability logits per unit of fused retrieval score
+LONG_SPAN_WORDS = 12  # a longer span reads better as its whole sentence
+_MAX_CITATIONS = 3
+_EXPLANATORY = re.compile(r"^\W*(why|how (?!many|much|long|old|far|often|big|large|tall|high))\b|\bwhat happened\b|\bexplain\b", re.I)
+_TRIM = " \t\n,;:"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of one passage."""
+
+    passage: Passage
+    guess: SpanGuess | None
+    answerability: float  # calibrated: > 0 means "answers"
+    rank: float  # answerability plus a share of the retrieval score
+
+    @property
+    def confidence(self) -> float:
+        return 1.0 / (1.0 + math.exp(-self.answerability))
+
+    @property
+    def span_text(self) -> str:
+        if self.guess is None:
+            return ""
+        return self.passage.chunk.excerpt(*self._span()).strip(_TRIM)
+
+    def _span(self) -> tuple[int, int]:
+        assert self.guess is not None
+        base = self.passage.chunk.start
+        return base + self.guess.start, base + self.guess.end
+
+    @property
+    def highlight(self) -> tuple[int, int] | None:
+        """The span's article offsets, trimmed of the punctuation the word-pieces bring along."""
+        if self.guess is None:
+            return None
+        start, end = self._span()
+        text = self.passage.chunk.excerpt(start, end)
+        start += len(text) - len(text.lstrip(_TRIM))
+        end -= len(text) - len(text.rstrip(_TRIM))
+        return (start, end) if end > start else None
+
+
+class ReaderAnswerer:
+    name = "reader"
+
+    def __init__(self, session: ReaderSession, calibration: Calibration, min_confidence: float = DEFAULT_MIN_CONFIDENCE):
+        self.session = session
+        self.calibration = calibration
+        self.min_confidence = min_confidence
+
+    def read(self, question: str, passages: Sequence[Passage], stop_early: bool = True) -> list[Reading]:
+        """Readings of up to MAX_READ passages, in rounds of READ_BATCH; best rank first."""
+        readings: list[Reading] = []
+        for lo in range(0, min(len(passages), MAX_READ), READ_BATCH):
+            batch = list(passages[lo : min(lo + READ_BATCH, MAX_READ)])
+            for passage, guess in zip(batch, self.session.read([question] * len(batch), [p.chunk.text for p in batch])):
+                answerability = self.calibration.score(guess) if guess is not None else -20.0
+                readings.append(Reading(passage, guess, answerability, answerability + RETRIEVAL_WEIGHT * passage.score))
+            if stop_early and max(r.confidence for r in readings) >= EARLY_STOP:
+                break
+        return sorted(readings, key=lambda r: r.rank, reverse=True)
+
+    def rerank(self, request: Request, passages: Sequence[Passage]) -> list[Passage]:
+        readings = self.read(request.standalone, passages, stop_early=False)
+        read = {id(r.passage) for r in readings}
+        return [r.passage for r in readings] + [p for p in passages if id(p) not in read]
+
+    def answer(self, request: Request, passages: Sequence[Passage]) -> Answer:
+        readings = self.read(request.standalone, passages)
+        if not readings:
+            return Answer(REFUSAL, (), False, request.question, request.standalone)
+        best = readings[0]
+        trace = {
+            "reader": [
+                {"chunk": r.passage.chunk.id, "span": r.span_text[:120], "confidence": round(r.confidence, 3), "rank": round(r.rank, 3)}
+                for r in readings
+            ],
+            "threshold": self.min_confidence,
+        }
+        if best.confidence < self.min_confidence or best.guess is None:
+            closest = tuple(_quote(r) for r in readings[:_MAX_CITATIONS])
+            return Answer(REFUSAL, (), False, request.question, request.standalone, best.confidence, closest, trace)
+        citations = [_quote(best, highlight=True)]
+        wanted = normalize_answer(best.span_text)
+        for other in readings[1:]:
+            if len(citations) >= _MAX_CITATIONS:
+                break
+            if other.confidence >= self.min_confidence and wanted and normalize_answer(other.span_text) == wanted:
+                citations.append(_quote(other, highlight=True))  # another article says the same
+        text = best.span_text
+        if _EXPLANATORY.search(request.question) or len(text.split()) > LONG_SPAN_WORDS:
+            text = citations[0].quote
+        return Answer(f"{text} [1]", tuple(citations), True, request.question, request.standalone, best.confidence, (), trace)
+
+
+def _quote(reading: Reading, highlight: bool = False) -> Citation:
+    """The sentence(s) holding the reading's span, or the passage's first sentence when it has none."""
+    passage = reading.passage
+    span = reading.highlight
+    if span is None:
+        first = passage.chunk.sentences[0] if passage.chunk.sentences else (passage.chunk.start, passage.chunk.end)
+        return citation(passage, first[0], first[1], reading.rank)
+    start, end = sentence_bounds(passage, *span)
+    return citation(passage, start, end, reading.rank, span if highlight else None)
