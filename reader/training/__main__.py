@@ -124,9 +124,6 @@ def main(argv: list[str] | None = None) -> int:
             counts[f"{e.split}/{e.kind}"] = counts.get(f"{e.split}/{e.kind}", 0) + 1
         print(json.dumps(counts, indent=2, sort_keys=True))
         return 0
-    if args.publish is not None:
-        return publish(args.run_dir / "best", args.publish)
-
     import torch
 
     from reader import model as reader_model
@@ -142,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     tokenizer = load_tokenizer(str(base / "tokenizer.json"))
     heldout = [e for e in examples if e.split == "heldout"]
+    if args.publish is not None:
+        return publish(args.run_dir / "best", args.publish, heldout, base / "tokenizer.json", args.threads)
     if args.evaluate:
         scores = evaluate(reader_model.load(args.run_dir / "best").to(device), device, tokenizer, heldout)
         print(json.dumps({k: v.as_dict() for k, v in scores.items()}, indent=2))
@@ -181,9 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def publish(best: Path, destination: Path) -> int:
-    """Copy the best weights (fp16 safetensors + config) where the package ships them."""
+def publish(best: Path, destination: Path, heldout: list[Example], tokenizer_json: Path, threads: int) -> int:
+    """Copy the best weights (fp16 safetensors + config) where the package ships them, calibrated on
+    the held-apart slice with the int8 graph the bot runs (calibration.json beside them)."""
     from reader.model import CONFIG_FILE, WEIGHTS_FILE
+    from reader.training.calibrate import calibrate, write_calibration
 
     if not (best / WEIGHTS_FILE).is_file():
         print(f"error: no weights in {best}: train first", file=sys.stderr)
@@ -191,6 +192,13 @@ def publish(best: Path, destination: Path) -> int:
     destination.mkdir(parents=True, exist_ok=True)
     for name in (WEIGHTS_FILE, CONFIG_FILE):
         shutil.copyfile(best / name, destination / name)
+    calibration = calibrate(destination, heldout, tokenizer_json, threads)
+    from safetensors import safe_open
+
+    with safe_open(str(destination / WEIGHTS_FILE), "pt") as weights:
+        calibration["trained_steps"] = int((weights.metadata() or {}).get("step", "0"))
+    write_calibration(destination, calibration)
+    print(json.dumps({k: calibration[k] for k in ("signal", "threshold", "refusal_recall_by_kind")}), file=sys.stderr)
     print(f"published {best} -> {destination}", file=sys.stderr)
     return 0
 

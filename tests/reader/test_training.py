@@ -132,3 +132,18 @@ def test_sigterm_stops_cleanly_with_a_checkpoint(trained, tmp_path):
     summary = train(reader_model.from_base(base), items, [], tokenizer, tmp_path / "run", config, torch.device("cpu"), stop_after_two)
     assert summary["stopped"] and summary["step"] == 2
     assert checkpoint_step(tmp_path / "run") == 2, "the stop wrote a checkpoint although none was due"
+
+
+def test_publish_copies_the_best_weights_and_calibrates_them_on_the_held_apart_slice(trained, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "reader.training", "--data", str(trained["data"]), "--run-dir", str(trained["run_dir"])]
+    done = subprocess.run([*command, "--publish", str(tmp_path / "weights")], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    calibration = json.loads((tmp_path / "weights" / "calibration.json").read_text(encoding="utf-8"))
+    assert calibration["signal"] in {"margin", "has_answer", "combined"} and isinstance(calibration["threshold"], float)
+    assert "squad2-unanswerable" in calibration["refusal_recall_by_kind"]
+    assert (tmp_path / "weights" / "reader.fp16.safetensors").is_file()
+
+    from reader.runtime import load_calibration
+
+    assert load_calibration(tmp_path / "weights").signal == calibration["signal"]
