@@ -37,6 +37,7 @@ from bot.settings import BotSettings  # noqa: E402
 DOCS = REPO / "docs"
 QUALITY_PNG, LATENCY_PNG = "benchmarks_quality.png", "benchmarks_latency.png"
 CHART_METRICS = ("recall@5", "mrr", "exact_match", "f1", "containment", "refusal_precision", "refusal_recall", "verbatim_citations")
+ANSWERERS = ("reader", "heuristic")  # side by side on one index, with the baseline
 HEADLINE = ("recall@5", "mrr", "exact_match", "f1", "containment", "refusal_precision", "refusal_recall", "latency_p50_ms")
 
 
@@ -93,8 +94,9 @@ def run_evals(settings: BotSettings, limit: int | None, results: Path | None) ->
         if not path.exists():
             log(f"{name}: not in {settings.eval_dir}: skipped")
             continue
-        log(f"== eval {name} (with the baseline)")
-        report = run_eval(load_dataset(path, default_corpus=settings.index.seeds_dir), settings, True, limit, RichEvalProgress())
+        log(f"== eval {name} ({', '.join(ANSWERERS)} and the baseline)")
+        dataset = load_dataset(path, default_corpus=settings.index.seeds_dir)
+        report = run_eval(dataset, settings, True, limit, RichEvalProgress(), answerers=ANSWERERS)
         reports.append(report)
         if results is not None:
             results.mkdir(parents=True, exist_ok=True)
@@ -116,9 +118,11 @@ def quality_chart(reports: list[EvalReport], path: Path) -> None:
     fig, axes = plt.subplots(len(reports), 1, figsize=(10, 3.2 * len(reports)), squeeze=False)
     for ax, report in zip(axes[:, 0], reports):
         x = np.arange(len(CHART_METRICS))
-        for offset, system in zip((-0.2, 0.2), report.systems):
+        width = 0.8 / max(len(report.systems), 1)
+        for i, system in enumerate(report.systems):
             values = [system.summary.get(key) for key in CHART_METRICS]
-            bars = ax.bar(x + offset, [v or 0.0 for v in values], 0.4, label=system.name)
+            offset = (i - (len(report.systems) - 1) / 2) * width
+            bars = ax.bar(x + offset, [v or 0.0 for v in values], width, label=system.name)
             for bar, value in zip(bars, values):
                 ax.annotate(
                     "n/a" if value is None else f"{value:.2f}",
@@ -129,7 +133,7 @@ def quality_chart(reports: list[EvalReport], path: Path) -> None:
                 )
         ax.set_xticks(x, [labels[k].replace("retrieval ", "").replace("answer ", "") for k in CHART_METRICS], fontsize=8)
         ax.set_ylim(0, 1.3)
-        ax.set_title(f"{report.dataset}: newsbot vs LangChain naive RAG", fontsize=10)
+        ax.set_title(f"{report.dataset}: newsbot's answerers vs LangChain naive RAG", fontsize=10)
         ax.legend(fontsize=8, loc="upper right", ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -181,9 +185,7 @@ def headline_table(reports: list[EvalReport]) -> str:
     rows = []
     for report in reports:
         summaries = {s.name: s.summary for s in report.systems}
-        cells = [
-            " / ".join(format_value(summaries[n].get(k), kinds[k]) for n in ("newsbot", "baseline") if n in summaries) for k in HEADLINE
-        ]
+        cells = [" / ".join(format_value(summary.get(k), kinds[k]) for summary in summaries.values()) for k in HEADLINE]
         rows.append([report.dataset, *cells])
     return _table(header, rows)
 
@@ -191,7 +193,7 @@ def headline_table(reports: list[EvalReport]) -> str:
 def eval_section(report: EvalReport) -> str:
     systems = report.systems
     header = ["metric", *[f"{s.name} ({s.chunks:,} chunks, indexed in {s.index_seconds:.0f} s)" for s in systems]]
-    n = {s.name: s.summary for s in systems}["newsbot"]
+    n = systems[0].summary
     intro = (
         f"{report.articles} articles; {n['questions']} questions ({n['answer_questions']} scored for answers, "
         f"{n['unanswerable']} of them unanswerable; {n['retrieval_questions']} with a gold article); answerer: {report.answerer}."
@@ -301,7 +303,7 @@ def write_markdown(
         "the choice-dependent questions, retrieval on the questions that have a gold article, each question asked on its "
         "own date (`question_date`: later articles left out, 'this week' the week before it; the baseline ignores dates).",
         "",
-        "Headline (newsbot / baseline):",
+        f"Headline ({' / '.join(s.name for s in reports[0].systems) if reports else 'newsbot / baseline'}):",
         "",
         headline_table(reports) if reports else "_No evaluation set found: nothing measured._",
         "",

@@ -72,6 +72,12 @@ def ready_bot(quiet: bool):
     report = bot.ensure_indexed(progress=None if quiet else RichSyncProgress())
     if report is not None and not quiet:
         err.print(f"[dim]indexed {report.articles} article(s) from {escape(str(bot.settings.index.seeds_dir))} first[/]")
+    if quiet:
+        bot.answerer  # noqa: B018  (built now: a missing model fails here, before the first question)
+    else:
+        # The first run derives the reader's ONNX graph from the shipped weights (a few seconds, once).
+        with err.status("loading the answerer"):
+            bot.answerer  # noqa: B018
     return bot
 
 
