@@ -120,6 +120,23 @@ def last_full_question(questions: Sequence[str]) -> str | None:
     return next((q for q in reversed(questions) if not is_elliptical(q)), None)
 
 
+_LEADING_LINK = re.compile(r"^\s*(?:(?:and|but|also|so)\s+)?(?:(?:what|how)\s+about\s+)?", re.I)
+# Only "who <verb>" frames: there the verb is surely the next word; elsewhere, without a parser,
+# the subject and verb cannot be told apart ("How many Russian troops are ...").
+_FRAME = re.compile(r"^\s*(who\s+\w+)\b", re.I)
+
+
+def ask_like(follow_up: str, earlier: str) -> str | None:
+    """An elliptical follow-up asked the way the earlier question asked: "and the Russian side?" after
+    "Who led the US delegation?" reads "Who led the Russian side?". None when `earlier` has no frame
+    to borrow (a "who <verb>" question)."""
+    frame = _FRAME.match(earlier)
+    subject = _LEADING_LINK.sub("", follow_up).strip().rstrip("?").strip()
+    if not frame or not subject:
+        return None
+    return f"{frame.group(1)} {subject}?"
+
+
 def with_answer_type_of(question: QuestionAnalysis, earlier: QuestionAnalysis) -> QuestionAnalysis:
     """`question`, asking for what `earlier` asked for (a person, a number, a city ...)."""
     return replace(question, answer_types=earlier.answer_types, place=earlier.place, duration=earlier.duration)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bot.answer import REFUSAL, Answer, Citation
 from bot.answering.base import Request
+from bot.answering.question import ask_like, is_elliptical, last_full_question
 from bot.answering.quotes import citation, sentence_bounds
 from bot.retrieval.search import Passage
 from reader.decoding import SpanGuess
@@ -95,12 +96,12 @@ class ReaderAnswerer:
         return sorted(readings, key=lambda r: r.rank, reverse=True)
 
     def rerank(self, request: Request, passages: Sequence[Passage]) -> list[Passage]:
-        readings = self.read(request.standalone, passages, stop_early=False)
+        readings = self.read(reading_question(request), passages, stop_early=False)
         read = {id(r.passage) for r in readings}
         return [r.passage for r in readings] + [p for p in passages if id(p) not in read]
 
     def answer(self, request: Request, passages: Sequence[Passage]) -> Answer:
-        readings = self.read(request.standalone, passages)
+        readings = self.read(reading_question(request), passages)
         if not readings:
             return Answer(REFUSAL, (), False, request.question, request.standalone)
         best = readings[0]
@@ -125,6 +126,20 @@ class ReaderAnswerer:
         if _EXPLANATORY.search(request.question) or len(text.split()) > LONG_SPAN_WORDS:
             text = citations[0].quote
         return Answer(f"{text} [1]", tuple(citations), True, request.question, request.standalone, best.confidence, (), trace)
+
+
+def reading_question(request: Request) -> str:
+    """What the reader is asked: the question itself; for an elliptical follow-up ("and the Russian
+    side?") the last full question's frame around it; for another follow-up, the condensed question
+    (its words plus the earlier turns')."""
+    if not request.condensed:
+        return request.question
+    if is_elliptical(request.question):
+        earlier = last_full_question([turn.question for turn in request.history])
+        rewritten = ask_like(request.question, earlier) if earlier else None
+        if rewritten:
+            return rewritten
+    return request.standalone
 
 
 def _quote(reading: Reading, highlight: bool = False) -> Citation:
