@@ -85,7 +85,7 @@ def face(bot):
 
 @pytest.fixture(scope="module")
 def server(face):
-    http = SlackHttpServer(face.app, "127.0.0.1", 0).start()
+    http = SlackHttpServer(face, "127.0.0.1", 0).start()
     yield http
     http.stop()
 
@@ -205,7 +205,7 @@ def test_slash_help(server, fake):
     assert status == 200 and "/newsbot reindex" in ack_text(body)
 
 
-def test_feedback_click_is_recorded(server, fake, bot):
+def test_feedback_click_is_recorded(server, fake, face):
     event = user_message(fake, "C4", f"<@UBOT> {QUESTION}")
     send_event(server, event)
     (answer,) = fake.wait_for("chat.postMessage", in_thread("C4", event["ts"]))
@@ -213,8 +213,7 @@ def test_feedback_click_is_recorded(server, fake, bot):
     status, _, elapsed = click(server, fake, FEEDBACK_UP, answer_id, user="U7", channel="C4")
     assert status == 200 and elapsed < 3
     fake.wait_for("response_url", lambda c: "feedback" in c.params.get("text", ""))
-    lines = (bot.settings.index.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
-    entry = [json.loads(line) for line in lines if json.loads(line)["answer_id"] == answer_id][-1]
+    entry = face.state.feedback(answer_id)[-1]
     assert entry["verdict"] == "up" and entry["user"] == "U7" and entry["question"] == QUESTION
     assert "Wendy R." in entry["answer"] and entry["citations"][0]["quote"] in SEED_TEXT and entry["time"]
 
@@ -244,7 +243,7 @@ def test_a_failure_while_answering_is_an_apology_in_the_thread(fake, tmp_path, c
     # A real failure: the index lives on a Chroma server that is not running.
     broken = NewsBot(make_settings(tmp_path, fake, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(free_port())))
     broken_face = SlackFace(broken, connect(broken.settings))
-    http = SlackHttpServer(broken_face.app, "127.0.0.1", 0).start()
+    http = SlackHttpServer(broken_face, "127.0.0.1", 0).start()
     try:
         event = user_message(fake, "C5", f"<@UBOT> {QUESTION}")
         status, _, elapsed = send_event(http, event)

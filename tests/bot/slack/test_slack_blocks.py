@@ -18,7 +18,7 @@ from bot.slack.blocks import (
     escape,
     fallback_text,
 )
-from bot.slack.store import RecentKeys, answer_from_json
+from bot.slack.store import answer_from_json
 from bot.slack.threads import answer_metadata, clean_question, thread_turns
 
 
@@ -155,10 +155,3 @@ def test_thread_turns_pair_questions_with_the_bots_answers():
     assert participated
     assert turns == [Turn("Who led the US delegation?", "Wendy R. [1]"), Turn("what about Mars?", "")]
     assert thread_turns(messages[:1], "1.000010", is_ours, "UBOT") == (False, [])
-
-
-def test_recent_keys_are_bounded():
-    keys = RecentKeys(size=2)
-    assert keys.add("a") and keys.add("b") and not keys.add("a")
-    assert keys.add("c")  # "b" was the oldest: forgotten
-    assert keys.add("b") and not keys.add("c")
