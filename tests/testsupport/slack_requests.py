@@ -11,17 +11,38 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.settings import BotSettings
 from bot.slack.blocks import FEEDBACK_UP
 from bot.slack.serve import SlackHttpServer
+from indexing.settings import SettingsSource
 from indexing.sources.files import read_file
 from testsupport.corpora import SEED_FILE
 from testsupport.slack_fake_api import Call, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-1111-2222-secretbottoken"
+APP_TOKEN = "xapp-1-A1-3333-secretapptoken"
+ADMIN = "UADMIN"
+QUESTION = "Who led the US delegation to the talks?"
+
 SEED_TEXT = read_file(SEED_FILE).articles[0].text
+
+
+def make_settings(data: Path, fake: FakeSlack, **env: str) -> BotSettings:
+    values = {
+        "NEWSBOT_DATA_DIR": str(data),
+        "NEWSBOT_CONFIG": str(data / "no-config.toml"),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "NEWSBOT_SLACK_ADMINS": ADMIN,
+        **env,
+    }
+    return BotSettings.from_env(SettingsSource(env={k: v for k, v in values.items() if v is not None}))
 
 
 # ---- sending Slack's requests ----------------------------------------------------------------------

@@ -30,6 +30,10 @@ from testsupport.corpora import REPO
 from testsupport.servers import free_port
 from testsupport.slack_fake_api import FakeSlack, FakeSocket
 from testsupport.slack_requests import (
+    ADMIN,
+    APP_TOKEN,
+    BOT_TOKEN,
+    QUESTION,
     SECRET,
     SEED_TEXT,
     ack_text,
@@ -38,56 +42,12 @@ from testsupport.slack_requests import (
     click,
     event_body,
     in_thread,
+    make_settings,
     send_event,
     signed_post,
     slash,
     user_message,
 )
-
-BOT_TOKEN = "xoxb-1111-2222-secretbottoken"
-APP_TOKEN = "xapp-1-A1-3333-secretapptoken"
-ADMIN = "UADMIN"
-QUESTION = "Who led the US delegation to the talks?"
-
-
-def make_settings(data: Path, fake: FakeSlack, **env: str) -> BotSettings:
-    values = {
-        "NEWSBOT_DATA_DIR": str(data),
-        "NEWSBOT_CONFIG": str(data / "no-config.toml"),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "NEWSBOT_SLACK_ADMINS": ADMIN,
-        **env,
-    }
-    return BotSettings.from_env(SettingsSource(env={k: v for k, v in values.items() if v is not None}))
-
-
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeSlack(BOT_TOKEN, APP_TOKEN).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def bot(seed_index, tmp_path_factory, fake) -> NewsBot:
-    return NewsBot(make_settings(tmp_path_factory.mktemp("slack"), fake), index=seed_index)
-
-
-@pytest.fixture(scope="module")
-def face(bot):
-    face = SlackFace(bot, connect(bot.settings))
-    face.warm_up()
-    yield face
-    face.close()
-
-
-@pytest.fixture(scope="module")
-def server(face):
-    http = SlackHttpServer(face, "127.0.0.1", 0).start()
-    yield http
-    http.stop()
 
 
 # ---- tests ---------------------------------------------------------------------------------------------
