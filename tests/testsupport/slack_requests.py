@@ -55,41 +55,49 @@ def ack_text(body: str) -> str:
 
 
 def signed_post(
-    url: str, body: str, content_type: str, *, secret: str = SECRET, timestamp: int | None = None, headers: dict[str, str] | None = None
+    url: str,
+    body: str | bytes,
+    content_type: str,
+    *,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, str, float]:
+    data = body.encode() if isinstance(body, str) else body
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:".encode() + data, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
         url,
-        data=body.encode(),
+        data=data,
         method="POST",
         headers={"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, **(headers or {})},
     )
     began = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read().decode(), time.monotonic() - began
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(), time.monotonic() - began
 
 
-def event_body(event: dict[str, Any], event_id: str | None = None) -> str:
+def event_body(event: dict[str, Any], event_id: str | None = None, team: str = "T1", bot_user: str = "UBOT") -> str:
     return json.dumps(
         {
             "token": "verification-token",
-            "team_id": "T1",
+            "team_id": team,
             "api_app_id": "A1",
             "type": "event_callback",
             "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
             "event_time": int(time.time()),
             "event": event,
-            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+            "authorizations": [{"team_id": team, "user_id": bot_user, "is_bot": True}],
         }
     )
 
 
 def send_event(server: SlackHttpServer, event: dict[str, Any], **kwargs: Any) -> tuple[int, str, float]:
-    return signed_post(server.url, event_body(event, kwargs.pop("event_id", None)), "application/json", **kwargs)
+    body = event_body(event, kwargs.pop("event_id", None), kwargs.pop("team", "T1"), kwargs.pop("bot_user", "UBOT"))
+    return signed_post(server.url, body, "application/json", **kwargs)
 
 
 def user_message(
