@@ -293,6 +293,22 @@ def test_the_manifest_declares_what_the_app_uses():
     manifest = yaml.safe_load((REPO / "slack" / "manifest.yml").read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "im:history", "channels:history", "groups:history", "commands", "reactions:write"} <= scopes
-    assert {"app_mention", "message.im", "message.channels"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    # Group DMs (follow-ups there arrived nowhere before) and the AI-app side panel.
+    assert {"mpim:history", "assistant:write"} <= scopes
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "message.im", "message.channels", "message.groups", "message.mpim"} <= events
+    assert {"assistant_thread_started", "assistant_thread_context_changed"} <= events
+    assert manifest["features"]["assistant_view"]["assistant_description"]
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/newsbot"]
     assert manifest["settings"]["interactivity"]["is_enabled"] and manifest["settings"]["socket_mode_enabled"]
+
+
+def test_a_follow_up_in_a_group_dm_is_answered(server, fake):
+    # Slack sends these only with message.mpim + mpim:history in the manifest (checked above).
+    first = user_message(fake, "G7", f"<@UBOT> {QUESTION}")
+    send_event(server, first)
+    fake.wait_for("chat.postMessage", in_thread("G7", first["ts"]))
+    follow = user_message(fake, "G7", "and who led the Russian side?", kind="message", thread_ts=first["ts"], channel_type="mpim")
+    assert send_event(server, follow)[0] == 200
+    answers = fake.wait_for("chat.postMessage", in_thread("G7", first["ts"]), count=2)
+    assert "Sergei A." in answers[1].params["text"]
