@@ -41,6 +41,7 @@ class Call:
     headers: dict[str, str]
     status: int = 200
     at: float = field(default_factory=time.monotonic)
+    path: str = ""
 
 
 SECTION_TEXT_LIMIT = 3000
@@ -258,7 +259,7 @@ class FakeSlack:
                     status, retry_after = failures.pop(0) if failures else (200, 0)
                     if status == 200 and method != "response_url" and fake._random.random() < fake.rate_limited:
                         status, retry_after = 429, 1
-                    fake.calls.append(Call(method, params, dict(self.headers.items()), status))
+                    fake.calls.append(Call(method, params, dict(self.headers.items()), status, path=url.path))
                     body = fake._answer(method, params, token, basic) if status == 200 else {"ok": False, "error": "ratelimited"}
                     fake._cond.notify_all()
                 data = json.dumps(body).encode("utf-8")

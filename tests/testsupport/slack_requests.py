@@ -125,7 +125,9 @@ def send_form(server: SlackHttpServer, fields: dict[str, str]) -> tuple[int, str
     return signed_post(server.url, urlencode(fields), "application/x-www-form-urlencoded")
 
 
-def slash(server: SlackHttpServer, fake: FakeSlack, text: str, user: str = "U1", channel: str = "C2") -> tuple[int, str, float]:
+def slash(
+    server: SlackHttpServer, fake: FakeSlack, text: str, user: str = "U1", channel: str = "C2", response: str = ""
+) -> tuple[int, str, float]:
     return send_form(
         server,
         {
@@ -135,14 +137,14 @@ def slash(server: SlackHttpServer, fake: FakeSlack, text: str, user: str = "U1",
             "user_id": user,
             "command": "/newsbot",
             "text": text,
-            "response_url": fake.response_url(f"cmd-{uuid.uuid4().hex[:6]}"),
+            "response_url": fake.response_url(response or f"cmd-{uuid.uuid4().hex[:6]}"),
             "trigger_id": "1.2.3",
         },
     )
 
 
 def click(
-    server: SlackHttpServer, fake: FakeSlack, action_id: str, value: str, user: str = "U1", channel: str = "C2"
+    server: SlackHttpServer, fake: FakeSlack, action_id: str, value: str, user: str = "U1", channel: str = "C2", response: str = ""
 ) -> tuple[int, str, float]:
     payload = {
         "type": "block_actions",
@@ -152,7 +154,7 @@ def click(
         "trigger_id": "1.2.3",
         "channel": {"id": channel},
         "container": {"type": "message", "channel_id": channel, "is_ephemeral": True},
-        "response_url": fake.response_url(f"click-{uuid.uuid4().hex[:6]}"),
+        "response_url": fake.response_url(response or f"click-{uuid.uuid4().hex[:6]}"),
         "actions": [{"type": "button", "action_id": action_id, "block_id": "newsbot_actions", "value": value, "action_ts": "1"}],
     }
     return send_form(server, {"payload": json.dumps(payload)})
