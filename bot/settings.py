@@ -68,6 +68,23 @@ class BotSettings(SettingsModel):
     )
     slack_signing_secret: SecretStr | None = setting(None, env="SLACK_SIGNING_SECRET", doc="Verifies Slack's HTTP requests (secret)")
     slack_api_url: str = setting(DEFAULT_SLACK_API_URL, env="SLACK_API_URL", doc="Slack's Web API base URL")
+    slack_client_id: str | None = setting(
+        None, env="SLACK_CLIENT_ID", doc="With `SLACK_CLIENT_SECRET`: many workspaces, installed through `/slack/install` (OAuth)"
+    )
+    slack_client_secret: SecretStr | None = setting(None, env="SLACK_CLIENT_SECRET", doc="The app's Client Secret, for OAuth (secret)")
+    slack_state_url: SecretStr | None = setting(
+        None,
+        env="NEWSBOT_STATE_URL",
+        shown="SQLite `<data dir>/slack.sqlite3`",
+        doc="Slack's shared state (handled events, answers, feedback, installations): `postgresql://...` for several machines (secret)",
+    )
+    slack_threads: int = setting(
+        8, env="NEWSBOT_SLACK_THREADS", doc="Slack work done at once per process (answers, reactions, posts)", ge=1, le=256
+    )
+    slack_queue: int = setting(
+        500, env="NEWSBOT_SLACK_QUEUE", doc="Slack work waiting per process; past it a message gets a short 'busy, try again'", ge=1
+    )
+    slack_workers: int = setting(1, env="NEWSBOT_SLACK_WORKERS", doc="HTTP mode: server processes behind the one port", ge=1, le=64)
     slack_admins: tuple[str, ...] = setting(
         (), env="NEWSBOT_SLACK_ADMINS", doc="Slack user ids allowed to run `/newsbot reindex` (comma-separated)"
     )

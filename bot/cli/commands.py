@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from bot.cli.common import AsOfOption, JsonOption, app, load_settings, open_index, read_question, ready_bot, user_errors
 from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
-from indexing.errors import NewsbotError
+from indexing.errors import ConfigError, NewsbotError
 
 
 @app.command()
@@ -158,19 +158,35 @@ def slack(
     host: str = typer.Option("127.0.0.1", "--host", help="HTTP mode: the address to listen on."),
     port: int = typer.Option(3000, "--port", help="HTTP mode: the port (Events API endpoint /slack/events)."),
     watch: bool = typer.Option(False, "--watch", help="Also keep the index in step with its folders and feeds, in this process."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", min=1, help="HTTP mode: server processes on the one port (default NEWSBOT_SLACK_WORKERS); needs a Chroma server."
+    ),
 ) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on --host/--port."""
     from bot.slack.client import connect
-    from bot.slack.serve import serve
+    from bot.slack.serve import serve, serve_workers
 
     logging.getLogger("newsbot").setLevel(logging.INFO)
-    connection = connect(load_settings())  # settings and auth.test first: fail in a second, before the model loads
+    settings = load_settings()
+    connection = connect(settings)  # settings and auth.test first: fail in a second, before the model loads
+    processes = workers or settings.slack_workers
+    if processes > 1 and connection.mode == "socket":
+        raise ConfigError("--workers is for HTTP mode; Socket Mode runs one process (unset SLACK_APP_TOKEN to serve HTTP)")
+    if processes > 1 and not settings.index.chroma_host:
+        raise ConfigError(
+            "several worker processes share the index only through a Chroma server (embedded Chroma is not process-safe): "
+            "set CHROMA_HOST/CHROMA_PORT, or run one worker"
+        )
     bot = ready_bot(quiet=False)
     from bot.cli.feeds import make_watcher
 
     watcher = make_watcher(bot.index).start() if watch else None
     try:
-        serve(bot, connection, host, port, announce=lambda line: err.print(escape(line)))
+        if processes > 1:
+            err.print(escape(f"newsbot is starting {processes} worker processes on http://{host}:{port}/slack/events (Ctrl-C stops)"))
+            serve_workers(host, port, processes)
+        else:
+            serve(bot, connection, host, port, announce=lambda line: err.print(escape(line)))
     finally:
         if watcher is not None:
             watcher.stop()

@@ -5,8 +5,10 @@ cited passage ([n], the title (linked when the source is a URL), the date, the q
 answer span in bold). A refusal says so and shows no passage as support: the closest passages,
 when there are any, come under a label that says they do not answer the question.
 
-Slack's limits are kept with clean cuts ending in "…": 3,000 characters per text object, 50 blocks
-and 40,000 characters per message. Every text is mrkdwn-escaped (&, <, >).
+Slack's limits are kept with clean cuts ending in "…": 3,000 characters per text object, 50 blocks,
+and 11,500 characters of block text in all: Slack documents 40,000 per message, but refuses
+`msg_blocks_too_long` from about 12-13k characters of blocks (bolt-js #2509, #2867). Every text is
+mrkdwn-escaped (&, <, >), and no text is ever empty (Slack's invalid_blocks).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from bot.answer import Answer, Citation
 
 TEXT_LIMIT = 3000  # a section's or a context element's text
 MAX_BLOCKS = 50
-MESSAGE_LIMIT = 40_000  # all the text of one message, blocks and fallback together
+BLOCKS_TEXT_LIMIT = 11_500  # all the text of one message's blocks: below where Slack starts refusing
 FALLBACK_LIMIT = 3000  # notifications show the fallback; keep it short
 TITLE_LIMIT = 200
 ELLIPSIS = "…"
@@ -61,13 +63,23 @@ def cut_start(text: str, limit: int) -> str:
 
 
 def fit(raw: str, limit: int, render: Callable[[str], str] = escape, cutter: Callable[[str, int], str] = cut) -> str:
-    """The longest clean cut of `raw` whose rendering (escaped, formatted) fits in `limit` characters."""
-    budget = len(raw)
-    piece = raw
-    while len(render(piece)) > limit and budget > 0:
-        budget -= max(1, len(render(piece)) - limit)
-        piece = cutter(raw, max(budget, 0))
-    return render(piece) if len(render(piece)) <= limit else ""
+    """The longest clean cut of `raw` whose rendering (escaped, formatted) fits in `limit` characters.
+
+    A binary search over the cut's length: escaping makes the rendering longer than the cut by
+    an amount that varies along the text ("&" becomes "&amp;"), so no single subtraction finds it.
+    Never empty for a non-empty `raw` and a limit of at least one character ("…")."""
+    whole = render(raw)
+    if len(whole) <= limit:
+        return whole
+    best, low, high = "", 0, len(raw) - 1  # `high`: one character less than the whole always cuts
+    while low <= high:
+        budget = (low + high) // 2
+        piece = render(cutter(raw, budget))
+        if len(piece) <= limit:
+            best, low = piece, budget + 1
+        else:
+            high = budget - 1
+    return best
 
 
 def _bold(raw: str) -> str:
@@ -194,7 +206,7 @@ def answer_blocks(
 
     # Passages fill what the limits leave; a last line says how many did not fit.
     room_blocks = MAX_BLOCKS - len(head) - len(tail) - 1
-    room_chars = MESSAGE_LIMIT - FALLBACK_LIMIT - sum(map(_text_size, head + tail)) - 100
+    room_chars = BLOCKS_TEXT_LIMIT - sum(map(_text_size, head + tail)) - 100  # 100: the "more not shown" line
     kept: list[Block] = []
     for block in passages:
         if len(kept) >= room_blocks or _text_size(block) > room_chars:

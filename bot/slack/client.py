@@ -31,7 +31,10 @@ class SlackIdentity:
 
 
 def slack_mode(settings: BotSettings) -> str:
-    """ "socket" when SLACK_APP_TOKEN is set, else "http"; raises when a required secret is missing."""
+    """ "oauth" (HTTP, many workspaces) with SLACK_CLIENT_ID/SECRET, "socket" when SLACK_APP_TOKEN is set,
+    else "http"; raises when a required secret is missing."""
+    if settings.slack_client_id or secret(settings.slack_client_secret):
+        return _oauth_mode(settings)
     if not secret(settings.slack_bot_token):
         raise ConfigError(
             "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack app's "
@@ -47,11 +50,26 @@ def slack_mode(settings: BotSettings) -> str:
     return "http"
 
 
-def web_client(settings: BotSettings) -> WebClient:
-    """The Web API client: the configured base URL, retries on 429 (Retry-After) and on dropped connections."""
+def _oauth_mode(settings: BotSettings) -> str:
+    if not (settings.slack_client_id and secret(settings.slack_client_secret)):
+        raise ConfigError(
+            "set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET ('Basic Information' → 'App Credentials') to serve many "
+            "workspaces, or neither to use the one SLACK_BOT_TOKEN"
+        )
+    if secret(settings.slack_app_token):
+        raise ConfigError("many workspaces (SLACK_CLIENT_ID) are served over HTTP, with the install flow: unset SLACK_APP_TOKEN")
+    if not secret(settings.slack_signing_secret):
+        raise ConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode needs the app's Signing Secret ('Basic Information' page)")
+    return "oauth"
+
+
+def web_client(settings: BotSettings, token: str | None) -> WebClient:
+    """The Web API client: the configured base URL, retries on 429 (Retry-After) and on dropped connections.
+
+    Bolt copies its base URL, timeout and retry handlers into each request's client, whatever the token."""
     base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     return WebClient(
-        token=secret(settings.slack_bot_token),
+        token=token,
         base_url=base_url,
         timeout=TIMEOUT_SECONDS,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3)],
@@ -85,16 +103,22 @@ def authenticate(client: WebClient, settings: BotSettings) -> SlackIdentity:
 
 @dataclass(frozen=True)
 class SlackConnection:
-    """Everything checked at start-up: the mode, the Web API client and the bot's identity."""
+    """Everything checked at start-up: the mode, the Web API client and the bot's identity (one workspace)."""
 
     settings: BotSettings
-    mode: str  # "socket" | "http"
+    mode: str  # "socket" | "http" | "oauth"
     client: WebClient
-    identity: SlackIdentity
+    identity: SlackIdentity | None  # None with many workspaces: each request says which bot it is
+
+    @property
+    def multi_workspace(self) -> bool:
+        return self.mode == "oauth"
 
 
 def connect(settings: BotSettings) -> SlackConnection:
     """Check the settings and the bot token (auth.test) before anything heavy loads."""
     mode = slack_mode(settings)
-    client = web_client(settings)
+    if mode == "oauth":
+        return SlackConnection(settings, mode, web_client(settings, None), None)
+    client = web_client(settings, secret(settings.slack_bot_token))
     return SlackConnection(settings, mode, client, authenticate(client, settings))

@@ -1,48 +1,112 @@
-"""What the Slack face remembers: answers by id (for buttons), feedback, and events already handled.
+"""What the Slack face remembers, in one SQL database that every newsbot process of the app shares.
 
-- `AnswerStore`: every answer the bot sends, keyed by a short id that its buttons carry as their
-  value (Slack caps a button value at 2,000 characters, and ephemeral messages are not sent back
-  with a click). SQLite in the data dir, so a click after a restart still finds its answer.
-- `FeedbackLog`: one JSON line per 👍/👎 click in `<data dir>/feedback.jsonl`.
-- `RecentKeys`: a bounded in-memory set, to drop Slack's retries of events already handled.
+- handled keys: Slack's event ids and the messages being answered. `first()` is one INSERT on a
+  primary key, so when a retry or the same message reaches two processes, exactly one wins.
+- answers by id, for the buttons (Slack caps a button value at 2,000 characters, and ephemeral
+  messages are not sent back with a click): a click on any process finds an answer any posted.
+- feedback: one row per 👍/👎 click, with the question, the answer and its citations.
+- bolt's OAuth installations and states (`bot.slack.oauth`) live in the same database.
+
+SQLite in WAL mode in the data dir by default, safe for several processes on one machine;
+`NEWSBOT_STATE_URL=postgresql://...` (psycopg 3) for several machines.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLAlchemyError
+
 from bot.answer import Answer, Citation
 from indexing.errors import StoreError
 
-_KEEP_DAYS = 90
+KEEP_ANSWERS_DAYS = 90
+KEEP_KEYS_SECONDS = 2 * 86400  # Slack retries for about an hour; a message is claimed for good
+_PRUNE_EVERY = 1000  # claims between two deletions of expired keys
+
+metadata = sa.MetaData()
+# `answers` keeps the name and columns of the earlier SQLite answer store, so old buttons still work.
+answers = sa.Table(
+    "answers",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("created", sa.Float, nullable=False, index=True),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("thread_ts", sa.String(32)),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+handled = sa.Table(
+    "handled",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+)
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("time", sa.String(32), nullable=False),
+    sa.Column("verdict", sa.String(8), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(64)),
+    sa.Column("answer_id", sa.String(32), index=True),
+    sa.Column("entry", sa.Text, nullable=False),
+)
 
 
-class RecentKeys:
-    """The last `size` keys seen; `add()` says whether a key is new. Thread-safe."""
+def state_url(configured: str | None, data_dir: Path) -> URL:
+    """NEWSBOT_STATE_URL (`postgresql://` meaning psycopg 3), or SQLite in the data dir."""
+    if not configured:
+        return make_url(f"sqlite:///{data_dir / 'slack.sqlite3'}")
+    try:
+        url = make_url(configured)
+    except ArgumentError:
+        raise StoreError("NEWSBOT_STATE_URL is not a database URL; use postgresql://USER:PASSWORD@HOST/DB or sqlite:///PATH") from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")  # SQLAlchemy's default driver is psycopg2, not installed
+    return url
 
-    def __init__(self, size: int = 10_000):
-        self.size = size
-        self._keys: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def add(self, key: str) -> bool:
-        with self._lock:
-            if key in self._keys:
-                self._keys.move_to_end(key)
-                return False
-            self._keys[key] = None
-            if len(self._keys) > self.size:
-                self._keys.popitem(last=False)
-            return True
+def open_engine(url: URL) -> Engine:
+    """An engine with the tables created; SQLite in WAL mode with a busy timeout (several writers)."""
+    shown = url.render_as_string(hide_password=True)
+    try:
+        if url.get_backend_name() == "sqlite":
+            if url.database:
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        create_tables(metadata, engine)
+    except (OSError, SQLAlchemyError, ImportError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise StoreError(f"cannot open Slack's state database {shown} ({reason}); check NEWSBOT_STATE_URL and the data dir") from None
+    return engine
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer; several processes share the file
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_tables(tables: sa.MetaData, engine: Engine) -> None:
+    """CREATE TABLE for those missing; several processes may start at once."""
+    try:
+        tables.create_all(engine)
+    except (IntegrityError, ProgrammingError):  # another process created one in the same instant (PostgreSQL's catalog race)
+        tables.create_all(engine)
 
 
 def answer_from_json(payload: dict[str, Any]) -> Answer:
@@ -81,49 +145,46 @@ class StoredAnswer:
     thread_ts: str | None
 
 
-class AnswerStore:
-    """Answers by id in `<data dir>/slack.sqlite3`; entries older than 90 days are dropped on open."""
+class SlackState:
+    """Handled keys, answers and feedback in the database at `url` (thread-safe; shared by processes)."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, url: URL):
+        self.url = url
+        self.engine = open_engine(url)
+        self._claims = 0
         self._lock = threading.Lock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS answers (id TEXT PRIMARY KEY, created REAL, channel TEXT, thread_ts TEXT, payload TEXT)"
-            )
-            self._db.execute("DELETE FROM answers WHERE created < ?", (time.time() - _KEEP_DAYS * 86400,))
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{path}: cannot open the Slack answer store ({exc}); check that the data dir is writable") from exc
+        self._prune()
 
-    def add(self, answer: Answer, channel: str, thread_ts: str | None) -> str:
-        answer_id = uuid.uuid4().hex[:16]
-        row = (answer_id, time.time(), channel, thread_ts, json.dumps(answer.to_json(), ensure_ascii=False))
+    def first(self, key: str) -> bool:
+        """True for the one caller (in any process) that records `key` first; False for every repeat."""
+        try:
+            with self.engine.begin() as db:
+                db.execute(handled.insert().values(key=key[:255], at=time.time()))
+        except IntegrityError:
+            return False
         with self._lock:
-            self._db.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?)", row)
+            self._claims += 1
+            due = self._claims % _PRUNE_EVERY == 0
+        if due:
+            self._prune()
+        return True
+
+    def add_answer(self, answer: Answer, channel: str, thread_ts: str | None) -> str:
+        answer_id = uuid.uuid4().hex[:16]
+        payload = json.dumps(answer.to_json(), ensure_ascii=False)
+        with self.engine.begin() as db:
+            db.execute(answers.insert().values(id=answer_id, created=time.time(), channel=channel, thread_ts=thread_ts, payload=payload))
         return answer_id
 
-    def get(self, answer_id: str) -> StoredAnswer | None:
-        with self._lock:
-            row = self._db.execute("SELECT channel, thread_ts, payload FROM answers WHERE id = ?", (answer_id,)).fetchone()
+    def answer(self, answer_id: str) -> StoredAnswer | None:
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(answers.c.channel, answers.c.thread_ts, answers.c.payload).where(answers.c.id == answer_id)).first()
         if row is None:
             return None
-        return StoredAnswer(answer_id, answer_from_json(json.loads(row[2])), row[0], row[1])
+        return StoredAnswer(answer_id, answer_from_json(json.loads(row.payload)), row.channel, row.thread_ts)
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-class FeedbackLog:
-    """Appends one JSON object per line; a line is written with one call, so concurrent clicks never interleave."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._lock = threading.Lock()
-
-    def record(self, *, verdict: str, user: str, answer_id: str, stored: StoredAnswer | None, channel: str) -> dict[str, Any]:
+    def record_feedback(self, *, verdict: str, user: str, answer_id: str, channel: str) -> dict[str, Any]:
+        """One row per click, with the answer it rates (or a note that it is no longer stored)."""
         entry: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "verdict": verdict,
@@ -131,6 +192,7 @@ class FeedbackLog:
             "channel": channel,
             "answer_id": answer_id,
         }
+        stored = self.answer(answer_id)
         if stored is not None:
             payload = stored.answer.to_json()
             entry.update(
@@ -138,9 +200,24 @@ class FeedbackLog:
             )
         else:
             entry["missing"] = "the answer is no longer in the answer store"
-        line = json.dumps(entry, ensure_ascii=False) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(line)
+        row = {k: entry[k] for k in ("time", "verdict", "channel", "answer_id")}
+        with self.engine.begin() as db:
+            db.execute(feedback.insert().values(**row, user_id=user, entry=json.dumps(entry, ensure_ascii=False)))
         return entry
+
+    def feedback(self, answer_id: str | None = None) -> list[dict[str, Any]]:
+        """The feedback entries, oldest first (all, or those about one answer)."""
+        query = sa.select(feedback.c.entry).order_by(feedback.c.id)
+        if answer_id is not None:
+            query = query.where(feedback.c.answer_id == answer_id)
+        with self.engine.connect() as db:
+            return [json.loads(row.entry) for row in db.execute(query)]
+
+    def _prune(self) -> None:
+        now = time.time()
+        with self.engine.begin() as db:
+            db.execute(handled.delete().where(handled.c.at < now - KEEP_KEYS_SECONDS))
+            db.execute(answers.delete().where(answers.c.created < now - KEEP_ANSWERS_DAYS * 86400))
+
+    def close(self) -> None:
+        self.engine.dispose()

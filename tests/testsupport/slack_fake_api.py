@@ -3,7 +3,12 @@
 `FakeSlack` answers the Web API methods the bot uses and records every call (method, parameters
 from the query, form or JSON body, headers, status), like bolt-python's own mock Web API server.
 It keeps the messages posted (and those the tests say users wrote) so conversations.replies
-returns a real thread. `fail()` makes a method answer with an HTTP error (429 + Retry-After).
+returns a real thread. `fail()` makes a method answer with an HTTP error (429 + Retry-After);
+`latency` and `rate_limited` (a fraction of calls answered 429, Retry-After 1) load it like a busy
+Slack. Each token belongs to a workspace (`add_workspace`); `oauth.v2.access` exchanges the codes
+of `add_install` for one, as Slack does at the end of an install. Block Kit is checked as Slack
+checks it: an empty or too long text is `invalid_blocks`, too much text in all is
+`msg_blocks_too_long` (reported at about 12-13k characters: bolt-js #2509, #2867).
 
 `FakeSocket` is a WebSocket server (aiohttp) that apps.connections.open can point to: it says
 hello, sends the envelopes a test queued, and records what the client sends back (acks).
@@ -12,8 +17,10 @@ hello, sends the envelopes a test queued, and records what the client sends back
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +30,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the bot's many workers connect at once; the stdlib's 5 would reset them
+
+
 @dataclass
 class Call:
     method: str
@@ -30,19 +41,54 @@ class Call:
     headers: dict[str, str]
     status: int = 200
     at: float = field(default_factory=time.monotonic)
+    path: str = ""
+
+
+SECTION_TEXT_LIMIT = 3000
+MAX_BLOCKS = 50
+BLOCKS_TEXT_REFUSED = 12_000  # all the text of a message's blocks; Slack refuses more
+
+
+@dataclass(frozen=True)
+class Workspace:
+    team_id: str
+    team: str
+    bot_user_id: str
+    bot_id: str
+
+
+def blocks_error(blocks: list[dict[str, Any]]) -> str | None:
+    """What Slack says about these blocks: None when it takes them."""
+    if len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    total = 0
+    for block in blocks:
+        texts = [block["text"]] if "text" in block else []
+        texts += [e for e in block.get("elements", []) if isinstance(e.get("text"), str)]
+        for text in texts:
+            value = text["text"] if isinstance(text, dict) else text.get("text", "")
+            if not value or len(value) > SECTION_TEXT_LIMIT:
+                return "invalid_blocks"
+            total += len(value)
+    return "msg_blocks_too_long" if total > BLOCKS_TEXT_REFUSED else None
 
 
 class FakeSlack:
     def __init__(self, bot_token: str, app_token: str, bot_user_id: str = "UBOT", bot_id: str = "BBOT"):
         self.bot_token, self.app_token = bot_token, app_token
         self.bot_user_id, self.bot_id = bot_user_id, bot_id
+        self.workspaces: dict[str, Workspace] = {bot_token: Workspace("T1", "Test Team", bot_user_id, bot_id)}
+        self.installs: dict[str, tuple[str, str, str]] = {}  # code -> (token, client id, client secret)
+        self.latency = 0.0
+        self.rate_limited = 0.0
+        self._random = random.Random(12)
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.ws_url = ""
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = _Server(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
 
     # ---- control ----------------------------------------------------------------------------------
@@ -76,6 +122,15 @@ class FakeSlack:
             self.messages.setdefault(channel, []).append(message)
         return message
 
+    def add_workspace(self, token: str, team_id: str, team: str, bot_user_id: str, bot_id: str) -> None:
+        with self._cond:
+            self.workspaces[token] = Workspace(team_id, team, bot_user_id, bot_id)
+
+    def add_install(self, code: str, token: str, client_id: str, client_secret: str) -> None:
+        """The code Slack's authorize page would give a user installing the app into the token's workspace."""
+        with self._cond:
+            self.installs[code] = (token, client_id, client_secret)
+
     def fail(self, method: str, status: int = 429, retry_after: int = 1, times: int = 1) -> None:
         with self._cond:
             self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
@@ -97,27 +152,59 @@ class FakeSlack:
                 self._cond.wait(left)
 
     # ---- the Web API ------------------------------------------------------------------------------
-    def _answer(self, method: str, params: dict[str, Any], token: str) -> dict[str, Any]:
+    def _oauth_access(self, params: dict[str, Any], basic: str) -> dict[str, Any]:
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        if basic:
+            client_id, _, client_secret = base64.b64decode(basic).decode().partition(":")
+        token, want_id, want_secret = self.installs.pop(params.get("code", ""), ("", "", ""))
+        if not token:
+            return {"ok": False, "error": "invalid_code"}
+        if (client_id, client_secret) != (want_id, want_secret):
+            return {"ok": False, "error": "invalid_client_id" if client_id != want_id else "bad_client_secret"}
+        where = self.workspaces[token]
+        return {
+            "ok": True,
+            "app_id": "A1",
+            "authed_user": {"id": "UINSTALLER"},
+            "scope": "app_mentions:read,chat:write,commands",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": where.bot_user_id,
+            "team": {"id": where.team_id, "name": where.team},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    def _answer(self, method: str, params: dict[str, Any], token: str, basic: str = "") -> dict[str, Any]:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.ws_url} if token == self.app_token else {"ok": False, "error": "invalid_auth"}
-        if token != self.bot_token:
+        if method == "oauth.v2.access":
+            return self._oauth_access(params, basic)
+        if method == "response_url":
+            return {"ok": True}
+        where = self.workspaces.get(token)
+        if where is None:
             return {"ok": False, "error": "invalid_auth"}
         if method == "auth.test":
             return {
                 "ok": True,
                 "url": "https://example.slack.com/",
-                "team": "Test Team",
+                "team": where.team,
                 "user": "newsbot",
-                "team_id": "T1",
-                "user_id": self.bot_user_id,
-                "bot_id": self.bot_id,
+                "team_id": where.team_id,
+                "user_id": where.bot_user_id,
+                "bot_id": where.bot_id,
             }
+        if method in ("chat.postMessage", "chat.postEphemeral") and params.get("blocks"):
+            error = blocks_error(params["blocks"])
+            if error:
+                return {"ok": False, "error": error}
         if method == "chat.postMessage":
             ts = self.new_ts()
             message = {
                 "type": "message",
-                "user": self.bot_user_id,
-                "bot_id": self.bot_id,
+                "user": where.bot_user_id,
+                "bot_id": where.bot_id,
                 "ts": ts,
                 **{k: params[k] for k in ("text", "blocks", "metadata", "thread_ts") if params.get(k)},
             }
@@ -162,12 +249,18 @@ class FakeSlack:
                     if isinstance(params.get(key), str):
                         params[key] = json.loads(params[key])
                 method = url.path.rsplit("/", 1)[-1] if url.path.startswith("/api/") else "response_url"
-                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                authorization = self.headers.get("Authorization") or ""
+                token = authorization.removeprefix("Bearer ")
+                basic = authorization.removeprefix("Basic ") if authorization.startswith("Basic ") else ""
+                if fake.latency:
+                    time.sleep(fake.latency)
                 with fake._cond:
                     failures = fake._failures.get(method) or []
                     status, retry_after = failures.pop(0) if failures else (200, 0)
-                    fake.calls.append(Call(method, params, dict(self.headers.items()), status))
-                    body = fake._answer(method, params, token) if status == 200 else {"ok": False, "error": "ratelimited"}
+                    if status == 200 and method != "response_url" and fake._random.random() < fake.rate_limited:
+                        status, retry_after = 429, 1
+                    fake.calls.append(Call(method, params, dict(self.headers.items()), status, path=url.path))
+                    body = fake._answer(method, params, token, basic) if status == 200 else {"ok": False, "error": "ratelimited"}
                     fake._cond.notify_all()
                 data = json.dumps(body).encode("utf-8")
                 self.send_response(status)

@@ -11,17 +11,38 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.settings import BotSettings
 from bot.slack.blocks import FEEDBACK_UP
 from bot.slack.serve import SlackHttpServer
+from indexing.settings import SettingsSource
 from indexing.sources.files import read_file
 from testsupport.corpora import SEED_FILE
 from testsupport.slack_fake_api import Call, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-1111-2222-secretbottoken"
+APP_TOKEN = "xapp-1-A1-3333-secretapptoken"
+ADMIN = "UADMIN"
+QUESTION = "Who led the US delegation to the talks?"
+
 SEED_TEXT = read_file(SEED_FILE).articles[0].text
+
+
+def make_settings(data: Path, fake: FakeSlack, **env: str) -> BotSettings:
+    values = {
+        "NEWSBOT_DATA_DIR": str(data),
+        "NEWSBOT_CONFIG": str(data / "no-config.toml"),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "NEWSBOT_SLACK_ADMINS": ADMIN,
+        **env,
+    }
+    return BotSettings.from_env(SettingsSource(env={k: v for k, v in values.items() if v is not None}))
 
 
 # ---- sending Slack's requests ----------------------------------------------------------------------
@@ -34,41 +55,49 @@ def ack_text(body: str) -> str:
 
 
 def signed_post(
-    url: str, body: str, content_type: str, *, secret: str = SECRET, timestamp: int | None = None, headers: dict[str, str] | None = None
+    url: str,
+    body: str | bytes,
+    content_type: str,
+    *,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, str, float]:
+    data = body.encode() if isinstance(body, str) else body
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:".encode() + data, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
         url,
-        data=body.encode(),
+        data=data,
         method="POST",
         headers={"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, **(headers or {})},
     )
     began = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read().decode(), time.monotonic() - began
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(), time.monotonic() - began
 
 
-def event_body(event: dict[str, Any], event_id: str | None = None) -> str:
+def event_body(event: dict[str, Any], event_id: str | None = None, team: str = "T1", bot_user: str = "UBOT") -> str:
     return json.dumps(
         {
             "token": "verification-token",
-            "team_id": "T1",
+            "team_id": team,
             "api_app_id": "A1",
             "type": "event_callback",
             "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
             "event_time": int(time.time()),
             "event": event,
-            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+            "authorizations": [{"team_id": team, "user_id": bot_user, "is_bot": True}],
         }
     )
 
 
 def send_event(server: SlackHttpServer, event: dict[str, Any], **kwargs: Any) -> tuple[int, str, float]:
-    return signed_post(server.url, event_body(event, kwargs.pop("event_id", None)), "application/json", **kwargs)
+    body = event_body(event, kwargs.pop("event_id", None), kwargs.pop("team", "T1"), kwargs.pop("bot_user", "UBOT"))
+    return signed_post(server.url, body, "application/json", **kwargs)
 
 
 def user_message(
@@ -96,7 +125,9 @@ def send_form(server: SlackHttpServer, fields: dict[str, str]) -> tuple[int, str
     return signed_post(server.url, urlencode(fields), "application/x-www-form-urlencoded")
 
 
-def slash(server: SlackHttpServer, fake: FakeSlack, text: str, user: str = "U1", channel: str = "C2") -> tuple[int, str, float]:
+def slash(
+    server: SlackHttpServer, fake: FakeSlack, text: str, user: str = "U1", channel: str = "C2", response: str = ""
+) -> tuple[int, str, float]:
     return send_form(
         server,
         {
@@ -106,14 +137,14 @@ def slash(server: SlackHttpServer, fake: FakeSlack, text: str, user: str = "U1",
             "user_id": user,
             "command": "/newsbot",
             "text": text,
-            "response_url": fake.response_url(f"cmd-{uuid.uuid4().hex[:6]}"),
+            "response_url": fake.response_url(response or f"cmd-{uuid.uuid4().hex[:6]}"),
             "trigger_id": "1.2.3",
         },
     )
 
 
 def click(
-    server: SlackHttpServer, fake: FakeSlack, action_id: str, value: str, user: str = "U1", channel: str = "C2"
+    server: SlackHttpServer, fake: FakeSlack, action_id: str, value: str, user: str = "U1", channel: str = "C2", response: str = ""
 ) -> tuple[int, str, float]:
     payload = {
         "type": "block_actions",
@@ -123,7 +154,7 @@ def click(
         "trigger_id": "1.2.3",
         "channel": {"id": channel},
         "container": {"type": "message", "channel_id": channel, "is_ephemeral": True},
-        "response_url": fake.response_url(f"click-{uuid.uuid4().hex[:6]}"),
+        "response_url": fake.response_url(response or f"click-{uuid.uuid4().hex[:6]}"),
         "actions": [{"type": "button", "action_id": action_id, "block_id": "newsbot_actions", "value": value, "action_ts": "1"}],
     }
     return send_form(server, {"payload": json.dumps(payload)})

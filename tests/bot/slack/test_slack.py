@@ -30,6 +30,10 @@ from testsupport.corpora import REPO
 from testsupport.servers import free_port
 from testsupport.slack_fake_api import FakeSlack, FakeSocket
 from testsupport.slack_requests import (
+    ADMIN,
+    APP_TOKEN,
+    BOT_TOKEN,
+    QUESTION,
     SECRET,
     SEED_TEXT,
     ack_text,
@@ -38,56 +42,12 @@ from testsupport.slack_requests import (
     click,
     event_body,
     in_thread,
+    make_settings,
     send_event,
     signed_post,
     slash,
     user_message,
 )
-
-BOT_TOKEN = "xoxb-1111-2222-secretbottoken"
-APP_TOKEN = "xapp-1-A1-3333-secretapptoken"
-ADMIN = "UADMIN"
-QUESTION = "Who led the US delegation to the talks?"
-
-
-def make_settings(data: Path, fake: FakeSlack, **env: str) -> BotSettings:
-    values = {
-        "NEWSBOT_DATA_DIR": str(data),
-        "NEWSBOT_CONFIG": str(data / "no-config.toml"),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.api_url,
-        "NEWSBOT_SLACK_ADMINS": ADMIN,
-        **env,
-    }
-    return BotSettings.from_env(SettingsSource(env={k: v for k, v in values.items() if v is not None}))
-
-
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeSlack(BOT_TOKEN, APP_TOKEN).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def bot(seed_index, tmp_path_factory, fake) -> NewsBot:
-    return NewsBot(make_settings(tmp_path_factory.mktemp("slack"), fake), index=seed_index)
-
-
-@pytest.fixture(scope="module")
-def face(bot):
-    face = SlackFace(bot, connect(bot.settings))
-    face.warm_up()
-    yield face
-    face.close()
-
-
-@pytest.fixture(scope="module")
-def server(face):
-    http = SlackHttpServer(face.app, "127.0.0.1", 0).start()
-    yield http
-    http.stop()
 
 
 # ---- tests ---------------------------------------------------------------------------------------------
@@ -205,7 +165,7 @@ def test_slash_help(server, fake):
     assert status == 200 and "/newsbot reindex" in ack_text(body)
 
 
-def test_feedback_click_is_recorded(server, fake, bot):
+def test_feedback_click_is_recorded(server, fake, face):
     event = user_message(fake, "C4", f"<@UBOT> {QUESTION}")
     send_event(server, event)
     (answer,) = fake.wait_for("chat.postMessage", in_thread("C4", event["ts"]))
@@ -213,8 +173,7 @@ def test_feedback_click_is_recorded(server, fake, bot):
     status, _, elapsed = click(server, fake, FEEDBACK_UP, answer_id, user="U7", channel="C4")
     assert status == 200 and elapsed < 3
     fake.wait_for("response_url", lambda c: "feedback" in c.params.get("text", ""))
-    lines = (bot.settings.index.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
-    entry = [json.loads(line) for line in lines if json.loads(line)["answer_id"] == answer_id][-1]
+    entry = face.state.feedback(answer_id)[-1]
     assert entry["verdict"] == "up" and entry["user"] == "U7" and entry["question"] == QUESTION
     assert "Wendy R." in entry["answer"] and entry["citations"][0]["quote"] in SEED_TEXT and entry["time"]
 
@@ -244,7 +203,7 @@ def test_a_failure_while_answering_is_an_apology_in_the_thread(fake, tmp_path, c
     # A real failure: the index lives on a Chroma server that is not running.
     broken = NewsBot(make_settings(tmp_path, fake, CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(free_port())))
     broken_face = SlackFace(broken, connect(broken.settings))
-    http = SlackHttpServer(broken_face.app, "127.0.0.1", 0).start()
+    http = SlackHttpServer(broken_face, "127.0.0.1", 0).start()
     try:
         event = user_message(fake, "C5", f"<@UBOT> {QUESTION}")
         status, _, elapsed = send_event(http, event)
@@ -334,6 +293,22 @@ def test_the_manifest_declares_what_the_app_uses():
     manifest = yaml.safe_load((REPO / "slack" / "manifest.yml").read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "im:history", "channels:history", "groups:history", "commands", "reactions:write"} <= scopes
-    assert {"app_mention", "message.im", "message.channels"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    # Group DMs (follow-ups there arrived nowhere before) and the AI-app side panel.
+    assert {"mpim:history", "assistant:write"} <= scopes
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "message.im", "message.channels", "message.groups", "message.mpim"} <= events
+    assert {"assistant_thread_started", "assistant_thread_context_changed"} <= events
+    assert manifest["features"]["assistant_view"]["assistant_description"]
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/newsbot"]
     assert manifest["settings"]["interactivity"]["is_enabled"] and manifest["settings"]["socket_mode_enabled"]
+
+
+def test_a_follow_up_in_a_group_dm_is_answered(server, fake):
+    # Slack sends these only with message.mpim + mpim:history in the manifest (checked above).
+    first = user_message(fake, "G7", f"<@UBOT> {QUESTION}")
+    send_event(server, first)
+    fake.wait_for("chat.postMessage", in_thread("G7", first["ts"]))
+    follow = user_message(fake, "G7", "and who led the Russian side?", kind="message", thread_ts=first["ts"], channel_type="mpim")
+    assert send_event(server, follow)[0] == 200
+    answers = fake.wait_for("chat.postMessage", in_thread("G7", first["ts"]), count=2)
+    assert "Sergei A." in answers[1].params["text"]

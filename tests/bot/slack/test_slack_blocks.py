@@ -7,18 +7,19 @@ from datetime import date
 
 from bot.answer import Answer, Citation, Turn
 from bot.slack.blocks import (
+    BLOCKS_TEXT_LIMIT,
     FEEDBACK_DOWN,
     FEEDBACK_UP,
     MAX_BLOCKS,
-    MESSAGE_LIMIT,
     POST_TO_CHANNEL,
     TEXT_LIMIT,
     answer_blocks,
     cut,
     escape,
     fallback_text,
+    fit,
 )
-from bot.slack.store import RecentKeys, answer_from_json
+from bot.slack.store import answer_from_json
 from bot.slack.threads import answer_metadata, clean_question, thread_turns
 
 
@@ -99,12 +100,21 @@ def test_message_limits_hold_with_many_long_passages():
     blocks = answer_blocks(answer, "id", show_question=True, post_button=True)
     assert len(blocks) <= MAX_BLOCKS
     assert all(len(t) <= TEXT_LIMIT for t in texts(blocks))
-    assert sum(map(len, texts(blocks))) + len(fallback_text(answer)) <= MESSAGE_LIMIT
+    assert sum(map(len, texts(blocks))) <= BLOCKS_TEXT_LIMIT
     assert blocks[-1]["type"] == "actions"
     assert "more passage(s) not shown" in blocks[-2]["elements"][0]["text"]
     assert blocks[1]["text"]["text"].endswith("…")
     assert len(fallback_text(answer)) <= 3000
     assert len(json.dumps(blocks)) < 60_000
+
+
+def test_fit_keeps_the_longest_escaped_cut_and_is_never_empty():
+    # "&" becomes "&amp;": the old fit overshot to nothing, or kept a tenth of what fits.
+    for raw in ("a&b " * 900, "AT&T " * 700, "&" * 5000, "<" + "x" * 4000):
+        fitted = fit(raw, 3000)
+        assert fitted and len(fitted) <= 3000, raw[:10]
+        assert len(fitted) > 2900 or raw.startswith("<x"), (raw[:10], len(fitted))
+    assert fit("&&&& &&&&", 6) == "&amp;…" and fit("word", 1) == "…"
 
 
 def test_a_refusal_shows_no_passage_as_support():
@@ -155,10 +165,3 @@ def test_thread_turns_pair_questions_with_the_bots_answers():
     assert participated
     assert turns == [Turn("Who led the US delegation?", "Wendy R. [1]"), Turn("what about Mars?", "")]
     assert thread_turns(messages[:1], "1.000010", is_ours, "UBOT") == (False, [])
-
-
-def test_recent_keys_are_bounded():
-    keys = RecentKeys(size=2)
-    assert keys.add("a") and keys.add("b") and not keys.add("a")
-    assert keys.add("c")  # "b" was the oldest: forgotten
-    assert keys.add("b") and not keys.add("c")
