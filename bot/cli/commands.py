@@ -23,7 +23,9 @@ from indexing.errors import NewsbotError
 @app.command()
 @user_errors
 def index(
-    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: the bundled seeds plus NEWSBOT_CORPUS)."),
+    paths: Optional[list[Path]] = typer.Argument(
+        None, help="Files or folders (default: NEWSBOT_CORPUS, or the bundled demo seeds when it is unset)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Index articles incrementally: add new, replace changed, drop deleted, skip unchanged."""
@@ -33,6 +35,8 @@ def index(
         print_json(report.to_json())
     else:
         print_sync_report(report)
+    if report.missing:  # a mistyped path is the user's to fix: the run says so in its exit code too
+        raise NewsbotError(f"{', '.join(report.missing)}: no such file or folder (nothing under it was indexed or removed)")
 
 
 @app.command()
@@ -48,6 +52,9 @@ def status(as_json: bool = JsonOption) -> None:
     out.print(f"[bold]chunks[/]     {info.chunks}")
     out.print(f"[bold]model[/]      {escape(info.model)}")
     out.print(f"[bold]last sync[/]  {info.last_sync}")
+    out.print(f"[bold]sources[/]    {'' if info.sources else 'none'}")
+    for path, articles in info.sources:
+        out.print(f"  {escape(path)}  [dim]{articles} article(s)[/]")
 
 
 @app.command()

@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -277,6 +276,20 @@ class ChunkStore:
     def bump_generation(self, **extra: Any) -> None:
         self._put_records([META_ID], [self._next_generation(**extra)])
 
+    def synced_roots(self) -> list[str]:
+        """Every folder or file a sync was started on (path texts), for `newsbot status`."""
+        try:
+            roots = json.loads(str(self.meta().get("roots", "[]")))
+        except ValueError:
+            return []
+        return [str(r) for r in roots] if isinstance(roots, list) else []
+
+    def note_roots(self, roots: Sequence[str]) -> None:
+        known = self.synced_roots()
+        merged = sorted(set(known) | set(roots))
+        if merged != sorted(known):
+            self._put_records([META_ID], [{"kind": "meta", "roots": json.dumps(merged)}])
+
     def mark_synced(self, **stats: Any) -> None:
         """Record the time of a finished sync; leaves the generation alone (nothing changed by this)."""
         meta = {**stats, "kind": "meta", "last_sync": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -382,9 +395,3 @@ def _record_from_meta(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
         url=str(meta.get("url", "")),
         n_chunks=int(meta.get("n_chunks", 0)),
     )
-
-
-def is_under(origin: str, roots: Sequence[Path]) -> bool:
-    """Whether a file path lies in (or is) one of the synced roots."""
-    path = Path(origin)
-    return any(path == root or root in path.parents for root in roots)
