@@ -75,6 +75,6 @@ def print_sync_report(report: SyncReport, console: Console = out) -> None:
         for kind, count, shown in report.failures_by_kind():
             console.print(f"  [red]{count} × {escape(kind)}[/]")
             for error in shown:
-                console.print(f"    [red]✗[/] {escape(error.path)}: {escape(error.reason)}")
+                console.print(f"    [red]✗[/] {escape(error.path)}: {escape(error.reason)}", soft_wrap=True)  # one line each
             if count > len(shown):
                 console.print(f"    … and {count - len(shown)} more (`newsbot index --json` lists them all)")

@@ -67,7 +67,7 @@ def read_file(path: Path, max_bytes: int = 20_000_000) -> FileRead:
             if problem is None:
                 result.articles.append(item)
             else:
-                where = label if item.id == label else f"{label} ({item.id})"
+                where = label if item.id == label else f"{label} ({item.id.removeprefix(label + '#')})"
                 result.errors.append(ArticleError(where, problem[1], problem[0]))
     except ArticleError as exc:
         result.articles.clear()

@@ -150,6 +150,19 @@ def test_index_of_a_path_that_does_not_exist_exits_1(first_run, cli_home):
     assert report["missing"] == [str(home / "nonexistent")] and report["removed"] == 0
 
 
+def test_thousands_of_bad_records_are_summarised_and_json_lists_them_all(tmp_path):
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    (folder / "empty-records.json").write_text(json.dumps([{"title": "", "text": ""}] * 5000), encoding="utf-8")
+    env = clean_env(NEWSBOT_DATA_DIR=str(tmp_path / "data"), NEWSBOT_CONFIG=str(tmp_path / "missing.toml"))
+    text = newsbot("index", str(folder), env=env, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert len(text.stdout.splitlines()) <= 10, text.stdout
+    assert "5000 × no article text" in text.stdout and "and 4995 more" in text.stdout
+    report = one_json_object(newsbot("index", str(folder), "--json", env=env, cwd=tmp_path).stdout)
+    assert len(report["failed"]) == 5000 and {f["kind"] for f in report["failed"]} == {"no article text"}
+
+
 def test_status_of_a_fresh_data_dir(tmp_path):
     env = clean_env(NEWSBOT_DATA_DIR=str(tmp_path / "data"), NEWSBOT_CONFIG=str(tmp_path / "missing.toml"))
     result = newsbot("status", "--json", env=env, cwd=tmp_path)
