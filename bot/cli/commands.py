@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from bot.cli.common import AsOfOption, JsonOption, app, load_settings, open_index, read_question, ready_bot, user_errors
 from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
-from indexing.errors import NewsbotError
+from indexing.errors import NewsbotError, StoreUnavailable
 
 
 @app.command()
@@ -105,7 +105,14 @@ def chat(
         if question == "/new":
             history.clear()
             continue
-        answer = bot.ask(question, history, as_of=as_of.date() if as_of else None)
+        try:
+            answer = bot.ask(question, history, as_of=as_of.date() if as_of else None)
+        except StoreUnavailable as exc:  # a store that went away mid-session: say so, keep the session
+            if as_json:
+                print_json({"question": question, "answered": False, "error": str(exc)})
+            else:
+                err.print(f"[bold red]the index is unreachable:[/] {escape(str(exc))}")
+            continue
         history.append(Turn(question, answer.text if answer.answered else ""))
         if as_json:
             print_json(answer.to_json())

@@ -26,6 +26,8 @@ import numpy as np
 from indexing.errors import StoreError
 from indexing.settings import IndexSettings
 from indexing.sources.article import Article
+from indexing.store.guard import GuardedCollection
+from indexing.store.owner import embedded_chroma
 from indexing.store.span_vectors import decode_vectors, encode_vectors
 from indexing.text.chunking import Chunk
 
@@ -45,6 +47,7 @@ class ArticleRecord:
     origin: str
     url: str
     n_chunks: int
+    previous: str = ""  # during a replacement: the sha of the version being replaced, until its chunks are gone
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def chunk_id(article: Article, ordinal: int) -> str:
     return f"{article.id}#{article.sha256[:16]}#{ordinal}"
 
 
-def open_client(settings: IndexSettings):
+def open_client(settings: IndexSettings) -> Any:
     """A Chroma client: embedded under the data dir, or a server when CHROMA_HOST is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -141,10 +144,15 @@ def open_client(settings: IndexSettings):
         raise StoreError(
             f"data dir {settings.data_dir} is not writable ({exc.strerror or exc}); set NEWSBOT_DATA_DIR to a writable folder"
         ) from exc
-    try:
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as exc:
-        raise StoreError(f"cannot open the index at {path}: {exc}") from exc
+
+    def open_persistent() -> Any:
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except Exception as exc:
+            raise StoreError(f"cannot open the index at {path}: {exc}") from exc
+
+    # One process opens the folder; the others ask it (Chroma's PersistentClient is not process-safe).
+    return embedded_chroma(path, open_persistent)
 
 
 class ChunkStore:
@@ -154,14 +162,18 @@ class ChunkStore:
         model = embed_model or settings.embed_model
         prefix = settings.collection_prefix
         try:
-            self.chunks = self.client.get_or_create_collection(
+            chunks = self.client.get_or_create_collection(
                 f"{prefix}_chunks",
                 metadata={"hnsw:space": "cosine", "embed_model": model},
                 embedding_function=None,
             )
-            self.articles = self.client.get_or_create_collection(f"{prefix}_articles", embedding_function=None)
+            articles = self.client.get_or_create_collection(f"{prefix}_articles", embedding_function=None)
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(f"cannot open the index collections at {settings.location}: {exc}") from exc
+        self.chunks = GuardedCollection(chunks, settings.location)
+        self.articles = GuardedCollection(articles, settings.location)
         built_with = (self.chunks.metadata or {}).get("embed_model")
         if built_with and built_with != model:
             raise StoreError(
@@ -179,12 +191,17 @@ class ChunkStore:
         return {i: r.sha256 for i, r in self.article_records().items() if r.sha256}
 
     def committed_hashes_of(self, article_ids: Sequence[str]) -> dict[str, str]:
-        """article id -> committed sha256, for these articles only (the filter every query applies)."""
+        """article id -> committed sha256, for these articles only."""
+        return {a: sha for a, (sha, _) in self.committed_versions_of(article_ids).items()}
+
+    def committed_versions_of(self, article_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """article id -> (committed sha256, the sha it is replacing or ""), for these articles only: what
+        every query filters its hits by (a query may see the old version or the new, never neither)."""
         if not article_ids:
             return {}
         got = self.articles.get(ids=list(article_ids), include=["metadatas"])
         records = (_record_from_meta(i, m) for i, m in zip(got["ids"], got["metadatas"] or []) if m is not None)
-        return {r.id: r.sha256 for r in records if r.sha256}
+        return {r.id: (r.sha256, r.previous) for r in records if r.sha256}
 
     # ---- writing articles ---------------------------------------------------------------------
     def write_articles(self, items: Sequence[PreparedArticle]) -> None:
@@ -206,9 +223,14 @@ class ChunkStore:
             [c.text for p in items for c in p.chunks],
             [_chunk_meta(p.article, c, sv) for p in items for c, sv in zip(p.chunks, p.sentence_vectors or [None] * len(p.chunks))],
         )
-        # The commit point: new hashes become visible together with a new generation.
+        # The commit point: new hashes become visible together with a new generation. A replaced
+        # article names the version it replaces until that version's chunks are gone, so a query that
+        # found only the old chunks (read just before the commit) still shows the old version.
         replaced = [p for p in items if p.previous_sha]
-        commits = [{**metas[p.article.id], "sha256": p.article.sha256, "status": "pending" if p.previous_sha else "ok"} for p in items]
+        commits = [
+            {**metas[p.article.id], "sha256": p.article.sha256, "previous": p.previous_sha, "status": "pending" if p.previous_sha else "ok"}
+            for p in items
+        ]
         self._put_records([p.article.id for p in items] + [META_ID], commits + [self._next_generation()])
         for p in replaced:
             self._delete_stale_chunks(p.article.id, keep_sha=p.article.sha256)
@@ -217,7 +239,8 @@ class ChunkStore:
             # being deleted carries the older generation, so readers reconcile it instead of keeping it.
             self._put_records(
                 [p.article.id for p in replaced] + [META_ID],
-                [{**metas[p.article.id], "sha256": p.article.sha256, "status": "ok"} for p in replaced] + [self._next_generation()],
+                [{**metas[p.article.id], "sha256": p.article.sha256, "previous": "", "status": "ok"} for p in replaced]
+                + [self._next_generation()],
             )
 
     def _put_records(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
@@ -252,7 +275,7 @@ class ChunkStore:
             committed = str(meta.get("sha256", ""))
             if committed:
                 self._delete_stale_chunks(article_id, keep_sha=committed)
-                self._put_records([article_id], [{**meta, "status": "ok"}])
+                self._put_records([article_id], [{**meta, "previous": "", "status": "ok"}])
             else:
                 self.chunks.delete(where={"article_id": article_id})
                 self.articles.delete(ids=[article_id])
@@ -394,4 +417,5 @@ def _record_from_meta(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
         origin=str(meta.get("origin", "")),
         url=str(meta.get("url", "")),
         n_chunks=int(meta.get("n_chunks", 0)),
+        previous=str(meta.get("previous", "")),
     )

@@ -67,6 +67,12 @@ def test_as_of_a_day_before_the_article_it_does_not_exist_yet(run):
     assert bad.exit_code != 0 and "--as-of" in bad.output
 
 
+def test_as_of_near_year_one_answers_instead_of_overflowing(run):
+    result = run("ask", "Who led the US delegation this week?", "--json", "--as-of", "0001-01-05")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["answered"] is False  # nothing existed yet
+
+
 def test_explain_prints_each_stage(run):
     result = run("ask", "Who is the NATO Secretary-General?", "--explain")
     assert result.exit_code == 0

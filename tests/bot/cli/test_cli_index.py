@@ -13,42 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from testsupport.cli import assert_one_line_error, clean_env, newsbot, one_json_object
 from testsupport.corpora import REPO, news_text, write_txt_article
 from testsupport.servers import free_port
 
 REPORT_KEYS = {"added", "updated", "removed", "unchanged", "failed", "missing", "articles", "chunks"}
-
-
-def clean_env(**overrides: str) -> dict[str, str]:
-    """The user's environment without any newsbot/Chroma/Slack setting, plus ours."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "CHROMA_", "SLACK_"))}
-    env.update(HF_HUB_OFFLINE="1", HF_HUB_DISABLE_PROGRESS_BARS="1", TOKENIZERS_PARALLELISM="false")
-    env.update(overrides)
-    return env
-
-
-def newsbot(*args: str, env: dict[str, str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-
-
-def one_json_object(stdout: str) -> dict:
-    assert stdout.endswith("\n") and stdout.count("\n") == 1, f"expected exactly one line of JSON, got {stdout!r}"
-    payload = json.loads(stdout)
-    assert isinstance(payload, dict)
-    return payload
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> str:
-    assert result.returncode != 0
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    line = lines[0]
-    assert line.startswith("error:")
-    for needle in needles:
-        assert needle in line
-    return line
 
 
 @pytest.fixture(scope="module")
