@@ -164,7 +164,7 @@ def main() -> None:
     calibration.mkdir()
     for n in range(5):
         write_article(calibration, n, 0)
-    subprocess.run([*index[:3], str(calibration)], env=environment(root / "calibration-data"), capture_output=True, check=True)
+    subprocess.run([*index[:4], str(calibration)], env=environment(root / "calibration-data"), capture_output=True, check=True)
     startup = time.perf_counter() - began  # imports, model load, one small commit: a run's cost before it can keep anything
     kills = rounds = with_progress = completed = 0
     before: dict[str, Any] | None = None

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+try:  # a lock between processes sharing the data dir; no such lock outside POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get_embedder
 from indexing.indexer import SyncProgress, SyncReport, sync
@@ -86,8 +92,9 @@ class NewsIndex:
 
     def sync(self, paths: Iterable[Path] | None = None, progress: SyncProgress | None = None) -> SyncReport:
         targets = list(paths) if paths else list(self.settings.default_sources)
-        with self.sync_lock:
-            report = sync(targets, self.store, self.embedder, self.settings, progress)
+        store = self.store  # opened first: a data dir that cannot be used is a StoreError in one line
+        with self.sync_lock, _syncs_of(self.settings):
+            report = sync(targets, store, self.embedder, self.settings, progress)
             self.keywords.current()  # bring the keyword index up to date (and save it) now, not on the first question
             if report.embedded_chunks:
                 self.ensure_query_export()
@@ -111,6 +118,21 @@ class NewsIndex:
             generation=int(meta.get("generation", 0)),
             sources=sources_held([r.origin for r in records], self.store.synced_roots()),
         )
+
+
+@contextmanager
+def _syncs_of(settings: IndexSettings) -> Iterator[None]:
+    """One sync at a time per embedded data dir, across processes too (a watcher in the Slack bot and
+    `newsbot index` in a shell): two writers replacing one article at once could each delete the
+    other's new chunks. The second waits. (Processes sharing a Chroma server share no folder: there,
+    run one writer.)"""
+    if settings.chroma_host or fcntl is None:
+        yield
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "sync.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock, also when the process is killed
 
 
 def sources_held(origins: Iterable[str], roots: Iterable[str]) -> tuple[tuple[str, int], ...]:

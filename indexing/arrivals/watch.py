@@ -338,6 +338,6 @@ def _outermost(paths: Iterable[Path]) -> tuple[Path, ...]:
     ordered = sorted(set(paths), key=lambda p: len(p.parts))
     kept: list[Path] = []
     for path in ordered:
-        if not any(k in path.parents for k in kept):
+        if not is_under(path, kept):
             kept.append(path)
     return tuple(sorted(kept))

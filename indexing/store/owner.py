@@ -26,6 +26,7 @@ opens Chroma itself, as before: there, run one process at a time or use a Chroma
 from __future__ import annotations
 
 import atexit
+import errno
 import json
 import logging
 import os
@@ -173,9 +174,14 @@ class EmbeddedChroma:
         handle = open(self.lock_path, "a+")  # noqa: SIM115 - held open for the life of the process
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as exc:
             handle.close()
-            return False
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return False  # another process holds it
+            raise StoreBusy(
+                f"cannot lock {self.lock_path} ({exc.strerror or exc}: a file system without file locks?), so processes cannot "
+                "share this embedded index safely; set NEWSBOT_DATA_DIR to a local folder, or use a Chroma server (CHROMA_HOST)"
+            ) from None
         _remove_stale_socket(self._owner_info())
         server = _Server(self)
         # Listen first, then say where: a process that finds this file finds a socket that answers
