@@ -26,8 +26,8 @@ import numpy as np
 from indexing.errors import StoreError
 from indexing.settings import IndexSettings
 from indexing.sources.article import Article
+from indexing.store.connect import open_client
 from indexing.store.guard import GuardedCollection
-from indexing.store.owner import embedded_chroma
 from indexing.store.span_vectors import decode_vectors, encode_vectors
 from indexing.text.chunking import Chunk
 
@@ -114,45 +114,6 @@ class PreparedArticle:
 def chunk_id(article: Article, ordinal: int) -> str:
     # The hash in the id keeps a new version's chunks apart from the old ones until the commit.
     return f"{article.id}#{article.sha256[:16]}#{ordinal}"
-
-
-def open_client(settings: IndexSettings) -> Any:
-    """A Chroma client: embedded under the data dir, or a server when CHROMA_HOST is set."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_host:
-        try:
-            client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, settings=chroma_settings
-            )
-            client.heartbeat()
-        except Exception as exc:
-            raise StoreError(
-                f"cannot reach the Chroma server at {settings.location} ({exc.__class__.__name__}); "
-                "start it with `chroma run --path DIR --host HOST --port PORT` or unset CHROMA_HOST"
-            ) from exc
-        return client
-    path = settings.data_dir / "chroma"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise StoreError(
-            f"data dir {settings.data_dir} is not writable ({exc.strerror or exc}); set NEWSBOT_DATA_DIR to a writable folder"
-        ) from exc
-
-    def open_persistent() -> Any:
-        try:
-            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        except Exception as exc:
-            raise StoreError(f"cannot open the index at {path}: {exc}") from exc
-
-    # One process opens the folder; the others ask it (Chroma's PersistentClient is not process-safe).
-    return embedded_chroma(path, open_persistent)
 
 
 class ChunkStore:

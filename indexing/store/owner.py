@@ -18,30 +18,25 @@ has the folder open at a time:
   repeat is safe. A killed owner leaves Chroma as a killed embedded writer does, which the next
   sync repairs (indexing.store.chroma's write protocol).
 
-Frames are a length and a pickle. Only processes of the same user can reach the socket (its folder
-is 0700), and both ends are newsbot. Where there is no `fcntl` or `AF_UNIX` (Windows), every process
-opens Chroma itself, as before: there, run one process at a time or use a Chroma server.
+The socket, its frames and its server are indexing.store.owner_socket. Where there is no `fcntl`
+or `AF_UNIX` (Windows), every process opens Chroma itself, as before: there, run one process at a
+time or use a Chroma server.
 """
 
 from __future__ import annotations
 
-import atexit
 import errno
 import json
 import logging
 import os
-import pickle
-import selectors
-import shutil
 import socket
-import struct
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from indexing.errors import StoreBusy, StoreUnavailable
+from indexing.store.owner_socket import PROTOCOL, OwnerGone, OwnerServer, receive, remove_stale_socket, send
 
 try:
     import fcntl
@@ -50,36 +45,9 @@ except ImportError:  # pragma: no cover - Windows
 
 log = logging.getLogger(__name__)
 
-PROTOCOL = 1  # bump when a frame's meaning changes: a newer client refuses an older owner in one line
 _ELECTION_SECONDS = 20.0  # how long a process waits for an owner that is starting before it gives up
-_LENGTH = struct.Struct("!Q")
 _OPS = frozenset({"get", "query", "upsert", "delete", "count"})
 SHARED = bool(fcntl is not None and hasattr(socket, "AF_UNIX"))
-
-
-class _OwnerGone(Exception):
-    """The owner's socket closed or refused us: elect again."""
-
-
-def _send(sock: socket.socket, payload: Any) -> None:
-    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(_LENGTH.pack(len(data)) + data)
-
-
-def _receive(sock: socket.socket) -> Any:
-    header = _exactly(sock, _LENGTH.size)
-    return pickle.loads(_exactly(sock, _LENGTH.unpack(header)[0]))  # noqa: S301 - our own processes, a 0700 folder
-
-
-def _exactly(sock: socket.socket, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            raise _OwnerGone("connection closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 class EmbeddedChroma:
@@ -93,7 +61,7 @@ class EmbeddedChroma:
         self._role_lock = threading.RLock()
         self._client: Any = None  # the PersistentClient, once this process owns the folder
         self._lock_file: Any = None
-        self._server: _Server | None = None
+        self._server: OwnerServer | None = None
         self._local = threading.local()  # this thread's connection to the owner
         self._opened: dict[str, dict[str, Any]] = {}  # collection name -> how it was opened (metadata)
         self._collections: dict[str, Any] = {}  # the owner's open Chroma collections, by name
@@ -109,9 +77,6 @@ class EmbeddedChroma:
         stored = self.call("open", name, {"metadata": metadata})
         return RoutedCollection(self, name, stored)
 
-    def heartbeat(self) -> int:
-        return time.time_ns()
-
     def call(self, op: str, name: str, kwargs: dict[str, Any]) -> Any:
         """Run one collection call here (owner) or at the owner; after the owner went away, elect and repeat."""
         deadline = time.monotonic() + _ELECTION_SECONDS
@@ -120,7 +85,7 @@ class EmbeddedChroma:
                 return self.run(op, name, kwargs)
             try:
                 status, answer = self._ask_owner(op, name, kwargs)
-            except (_OwnerGone, OSError, EOFError) as exc:
+            except (OwnerGone, OSError, EOFError) as exc:
                 self._drop_connection()
                 if time.monotonic() > deadline:
                     raise StoreUnavailable(
@@ -182,8 +147,8 @@ class EmbeddedChroma:
                 f"cannot lock {self.lock_path} ({exc.strerror or exc}: a file system without file locks?), so processes cannot "
                 "share this embedded index safely; set NEWSBOT_DATA_DIR to a local folder, or use a Chroma server (CHROMA_HOST)"
             ) from None
-        _remove_stale_socket(self._owner_info())
-        server = _Server(self)
+        remove_stale_socket(self._owner_info())
+        server = OwnerServer(self.run)
         # Listen first, then say where: a process that finds this file finds a socket that answers
         # (its calls wait until the client below is open).
         handle.seek(0)
@@ -213,7 +178,7 @@ class EmbeddedChroma:
         try:
             self._connection()
             return True
-        except (_OwnerGone, OSError, EOFError):
+        except (OwnerGone, OSError, EOFError):
             self._drop_connection()
             return False
 
@@ -224,12 +189,12 @@ class EmbeddedChroma:
             return sock
         info = self._owner_info()
         if not info.get("socket"):
-            raise _OwnerGone("no owner has said where it listens yet")
+            raise OwnerGone("no owner has said where it listens yet")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.connect(str(info["socket"]))
-            _send(sock, ("hello", "", {"protocol": PROTOCOL}))
-            status, answer = _receive(sock)
+            send(sock, ("hello", "", {"protocol": PROTOCOL}))
+            status, answer = receive(sock)
         except BaseException:
             sock.close()
             raise
@@ -244,8 +209,8 @@ class EmbeddedChroma:
 
     def _ask_owner(self, op: str, name: str, kwargs: dict[str, Any]) -> tuple[str, Any]:
         sock = self._connection()
-        _send(sock, (op, name, kwargs))
-        return _receive(sock)
+        send(sock, (op, name, kwargs))
+        return receive(sock)
 
     def _drop_connection(self) -> None:
         sock = getattr(self._local, "sock", None)
@@ -278,116 +243,6 @@ class RoutedCollection:
         return int(self._chroma.call("count", self.name, {}))
 
 
-class _Server:
-    """The owner's listening socket; each connection is served by a thread of its own."""
-
-    def __init__(self, chroma: EmbeddedChroma):
-        self.chroma = chroma
-        self.folder = tempfile.mkdtemp(prefix="newsbot-")  # 0700: only this user reaches the socket
-        self.address = os.path.join(self.folder, "owner.sock")
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(self.address)
-        self.listener.listen(64)
-        self.ready = threading.Event()
-        self.busy = 0
-        self.idle = threading.Condition()
-        _acceptor.add(self)
-        atexit.register(self.close)
-
-    def serve(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                _, _, hello = _receive(conn)
-                if hello.get("protocol") != PROTOCOL:
-                    _send(conn, ("error", f"protocol {PROTOCOL}, not {hello.get('protocol')}"))
-                    return
-                _send(conn, ("ok", {"pid": os.getpid(), "protocol": PROTOCOL}))
-                self.ready.wait()
-                while True:
-                    op, name, kwargs = _receive(conn)
-                    with self.idle:
-                        self.busy += 1
-                    try:
-                        reply = ("ok", self.chroma.run(op, name, kwargs))
-                    except Exception as exc:  # noqa: BLE001 - the asker raises it as its own
-                        reply = ("error", _portable(exc))
-                    finally:
-                        with self.idle:
-                            self.busy -= 1
-                            self.idle.notify_all()
-                    _send(conn, reply)
-            except (_OwnerGone, OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
-                return  # the asker went away (or spoke nonsense)
-
-    def close(self) -> None:
-        """At exit: stop taking connections, let calls in progress finish (a few seconds at most)."""
-        _acceptor.remove(self)
-        self.listener.close()
-        with self.idle:
-            self.idle.wait_for(lambda: self.busy == 0, timeout=5.0)
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _portable(exc: Exception) -> Exception:
-    """The exception itself when it survives pickling, else a RuntimeError saying what it was."""
-    try:
-        pickle.loads(pickle.dumps(exc))  # noqa: S301
-        return exc
-    except Exception:  # noqa: BLE001
-        return RuntimeError(f"{exc.__class__.__name__}: {exc}")
-
-
-def _remove_stale_socket(info: dict[str, Any]) -> None:
-    """A killed owner's socket folder (we hold the lock now, so it is dead): remove it if it is one of ours."""
-    folder = os.path.dirname(str(info.get("socket") or ""))
-    if folder and os.path.basename(folder).startswith("newsbot-") and os.path.dirname(folder) == tempfile.gettempdir():
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-class _Acceptor:
-    """One thread per process accepts connections for every folder it owns (a test run owns hundreds)."""
-
-    def __init__(self) -> None:
-        self._selector: selectors.BaseSelector | None = None
-        self._lock = threading.Lock()
-        self._wake_r, self._wake_w = -1, -1
-
-    def add(self, server: _Server) -> None:
-        with self._lock:
-            if self._selector is None:
-                self._selector = selectors.DefaultSelector()
-                self._wake_r, self._wake_w = os.pipe()
-                self._selector.register(self._wake_r, selectors.EVENT_READ, None)
-                threading.Thread(target=self._loop, name="newsbot-store-owner", daemon=True).start()
-            self._selector.register(server.listener, selectors.EVENT_READ, server)
-        os.write(self._wake_w, b"x")
-
-    def remove(self, server: _Server) -> None:
-        with self._lock:
-            if self._selector is not None:
-                try:
-                    self._selector.unregister(server.listener)
-                except (KeyError, ValueError):
-                    pass
-
-    def _loop(self) -> None:
-        assert self._selector is not None
-        while True:
-            with self._lock:
-                selector = self._selector
-            for key, _ in selector.select(timeout=1.0):
-                if key.data is None:
-                    os.read(self._wake_r, 64)
-                    continue
-                server: _Server = key.data
-                try:
-                    conn, _ = server.listener.accept()
-                except OSError:
-                    continue
-                threading.Thread(target=server.serve, args=(conn,), name="newsbot-store-call", daemon=True).start()
-
-
-_acceptor = _Acceptor()
 _HANDLES: dict[Path, EmbeddedChroma] = {}
 _HANDLES_LOCK = threading.Lock()
 

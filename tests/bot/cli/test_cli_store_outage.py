@@ -40,7 +40,7 @@ def chunk_count(server: ChromaServer) -> int:
 
 def test_server_stopped_mid_index_is_one_line_and_exit_1_then_a_rerun_finishes(chroma_server, tmp_path):
     corpus = tmp_path / "corpus"
-    for i in range(24):  # ~130 chunks: three commits, the first long before the last
+    for i in range(60):  # ~330 chunks: five commits, the first long before the last
         write_txt_article(corpus, f"a{i:02d}.txt", f"Story {i}", news_text(i, paragraphs=3, sentences=5))
     env = server_env(tmp_path, chroma_server)
     index = [sys.executable, "-m", "bot.cli", "index", str(corpus), "--json"]
@@ -60,7 +60,7 @@ def test_server_stopped_mid_index_is_one_line_and_exit_1_then_a_rerun_finishes(c
     rerun = subprocess.run(index, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
-    assert report["articles"] == 24 and report["failed"] == []
+    assert report["articles"] == 60 and report["failed"] == []
 
 
 def test_server_stopped_mid_chat_is_answered_and_the_chat_recovers(chroma_server, tmp_path, index_settings, embedder):

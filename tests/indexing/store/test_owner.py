@@ -29,7 +29,7 @@ sys.stdin.readline()  # hold the data dir until told to go
 # Holds the lock like an owner but answers nothing, or answers in another protocol version.
 SQUATTER = r"""
 import fcntl, json, os, socket, sys, tempfile
-from indexing.store.owner import _receive, _send
+from indexing.store.owner_socket import receive as _receive, send as _send
 lock_path, mode = sys.argv[1], sys.argv[2]
 handle = open(lock_path, "a+")
 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
