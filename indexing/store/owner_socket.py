@@ -16,6 +16,7 @@ import socket
 import struct
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -115,10 +116,42 @@ def _portable(exc: Exception) -> Exception:
 
 
 def remove_stale_socket(info: dict[str, Any]) -> None:
-    """A killed owner's socket folder (we hold the lock now, so it is dead): remove it if it is one of ours."""
+    """A killed owner's socket folder (we hold the lock now, so it is dead): remove it if it is one of ours;
+    and, once per process, the folders other killed owners left whose sockets nobody listens on."""
     folder = os.path.dirname(str(info.get("socket") or ""))
     if folder and os.path.basename(folder).startswith("newsbot-") and os.path.dirname(folder) == tempfile.gettempdir():
         shutil.rmtree(folder, ignore_errors=True)
+    if not _swept.is_set():
+        _swept.set()
+        _sweep(tempfile.gettempdir())
+
+
+_swept = threading.Event()
+
+
+def _sweep(tmp: str) -> None:
+    try:
+        names = [n for n in os.listdir(tmp) if n.startswith("newsbot-")]
+    except OSError:
+        return
+    for name in names:
+        folder = os.path.join(tmp, name)
+        address = os.path.join(folder, "owner.sock")
+        try:
+            info = os.stat(folder)
+            if info.st_uid != os.getuid():
+                continue
+            if not os.path.exists(address):  # an owner binds right after making the folder: an old empty one is litter
+                if time.time() - info.st_mtime > 60:
+                    shutil.rmtree(folder, ignore_errors=True)
+                continue
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(0.2)
+                probe.connect(address)  # a live owner answers: leave it
+        except ConnectionRefusedError:  # a socket file nobody listens on: its owner was killed
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 class _Acceptor:

@@ -28,12 +28,11 @@ sys.stdin.readline()  # hold the data dir until told to go
 
 # Holds the lock like an owner but answers nothing, or answers in another protocol version.
 SQUATTER = r"""
-import fcntl, json, os, socket, sys, tempfile
+import fcntl, json, os, socket, sys
 from indexing.store.owner_socket import receive as _receive, send as _send
-lock_path, mode = sys.argv[1], sys.argv[2]
+lock_path, mode, folder = sys.argv[1], sys.argv[2], sys.argv[3]
 handle = open(lock_path, "a+")
 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-folder = tempfile.mkdtemp(prefix="newsbot-")
 address = os.path.join(folder, "owner.sock")
 handle.truncate(0)
 handle.write(json.dumps({"pid": os.getpid(), "socket": address, "protocol": 999}))
@@ -85,12 +84,12 @@ def test_a_second_process_routes_to_the_owner_and_takes_over_when_it_exits(index
 
 
 @pytest.mark.parametrize("mode, needle", [("silent", "does not answer"), ("old-version", "another version")])
-def test_a_holder_that_cannot_serve_is_refused_up_front_in_one_line(index_settings, monkeypatch, mode, needle):
+def test_a_holder_that_cannot_serve_is_refused_up_front_in_one_line(index_settings, monkeypatch, tmp_path, mode, needle):
     monkeypatch.setattr(owner_module, "_ELECTION_SECONDS", 1.5)
     index_settings.data_dir.mkdir(parents=True)
     lock = index_settings.data_dir / "chroma.owner"
     squatter = subprocess.Popen(
-        [sys.executable, "-c", SQUATTER, str(lock), mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env()
+        [sys.executable, "-c", SQUATTER, str(lock), mode, str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env()
     )
     try:
         assert squatter.stdout is not None and squatter.stdout.readline().strip() == "holding"
