@@ -89,7 +89,11 @@ def test_a_holder_that_cannot_serve_is_refused_up_front_in_one_line(index_settin
     index_settings.data_dir.mkdir(parents=True)
     lock = index_settings.data_dir / "chroma.owner"
     squatter = subprocess.Popen(
-        [sys.executable, "-c", SQUATTER, str(lock), mode, str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env()
+        [sys.executable, "-c", SQUATTER, str(lock), mode, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(),
     )
     try:
         assert squatter.stdout is not None and squatter.stdout.readline().strip() == "holding"
