@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from indexing.arrivals.watch import Watcher
-    from indexing.errors import ArticleError, ConfigError, ModelError, NewsbotError, StoreError
+    from indexing.errors import ArticleError, ConfigError, ModelError, NewsbotError, StoreBusy, StoreError, StoreUnavailable
     from indexing.index import NewsIndex
     from indexing.indexer import SyncReport
     from indexing.settings import IndexSettings, SettingsSource, WatchSettings
@@ -29,7 +29,9 @@ _EXPORTS = {
     "NewsIndex": "indexing.index",
     "NewsbotError": "indexing.errors",
     "SettingsSource": "indexing.settings",
+    "StoreBusy": "indexing.errors",
     "StoreError": "indexing.errors",
+    "StoreUnavailable": "indexing.errors",
     "SyncReport": "indexing.indexer",
     "WatchSettings": "indexing.settings",
     "Watcher": "indexing.arrivals.watch",
@@ -43,7 +45,9 @@ __all__ = [
     "NewsIndex",
     "NewsbotError",
     "SettingsSource",
+    "StoreBusy",
     "StoreError",
+    "StoreUnavailable",
     "SyncReport",
     "WatchSettings",
     "Watcher",

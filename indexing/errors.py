@@ -12,16 +12,36 @@ class ConfigError(NewsbotError):
 
 
 class ArticleError(NewsbotError):
-    """One input file or record cannot be read or parsed; the others still index."""
+    """One input file, folder entry or record cannot be read or parsed; the others still index.
 
-    def __init__(self, path: str, reason: str):
+    `kind` names the reason without its details ("invalid JSON", "symlink loop"): reports group by it.
+    """
+
+    def __init__(self, path: str, reason: str, kind: str = "unreadable"):
+        # Reports go to terminals and JSON: a lone surrogate from a file's bytes is written as \udcXX.
+        path, reason = _printable(path), _printable(reason)
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+        self.kind = kind
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class StoreError(NewsbotError):
     """The index cannot be opened or written (data dir not writable, Chroma server unreachable)."""
+
+
+class StoreUnavailable(StoreError):
+    """The index was open, and a read or write then failed (a Chroma server stopped, the owning process
+    gone and no other could take over). Nothing is lost: faces say so and carry on, and the next call
+    tries again, so they recover once the store is back."""
+
+
+class StoreBusy(StoreError):
+    """The embedded index is held by another process that cannot share it (see indexing.store.owner)."""
 
 
 class ModelError(NewsbotError):

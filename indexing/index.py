@@ -7,15 +7,23 @@ one view of what is committed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+try:  # a lock between processes sharing the data dir; no such lock outside POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get_embedder
 from indexing.indexer import SyncProgress, SyncReport, sync
 from indexing.keyword.index import KeywordCache
 from indexing.settings import IndexSettings
+from indexing.sources.paths import path_text, root_of, text_path
 from indexing.store.chroma import ChunkStore
 
 
@@ -28,9 +36,12 @@ class IndexStatus:
     model: str
     last_sync: str
     generation: int
+    sources: tuple[tuple[str, int], ...] = ()  # (folder or file synced, articles indexed from it)
 
     def to_json(self) -> dict:
-        return self.__dict__.copy()
+        payload = self.__dict__.copy()
+        payload["sources"] = [{"path": path, "articles": n} for path, n in self.sources]
+        return payload
 
 
 class NewsIndex:
@@ -81,24 +92,55 @@ class NewsIndex:
 
     def sync(self, paths: Iterable[Path] | None = None, progress: SyncProgress | None = None) -> SyncReport:
         targets = list(paths) if paths else list(self.settings.default_sources)
-        with self.sync_lock:
-            report = sync(targets, self.store, self.embedder, self.settings, progress)
+        store = self.store  # opened first: a data dir that cannot be used is a StoreError in one line
+        with self.sync_lock, _syncs_of(self.settings):
+            report = sync(targets, store, self.embedder, self.settings, progress)
             self.keywords.current()  # bring the keyword index up to date (and save it) now, not on the first question
             if report.embedded_chunks:
                 self.ensure_query_export()
         return report
 
     def is_empty(self) -> bool:
-        return self.store.chunk_count() == 0
+        """A fresh index: never synced, nothing in it. What `ensure_indexed` fills with the default
+        sources. An index a killed run left empty is not fresh: its sync was the user's, on their folders."""
+        return self.store.chunk_count() == 0 and not self.store.synced_roots() and not self.store.meta().get("last_sync")
 
     def status(self) -> IndexStatus:
         meta = self.store.meta()
+        records = [r for r in self.store.article_records().values() if r.sha256]
         return IndexStatus(
             location=self.settings.location,
             mode="server" if self.settings.chroma_host else "embedded",
-            articles=len(self.store.committed_hashes()),
+            articles=len(records),
             chunks=self.store.chunk_count(),
             model=self.settings.embed_model,
             last_sync=str(meta.get("last_sync", "")) or "never",
             generation=int(meta.get("generation", 0)),
+            sources=sources_held([r.origin for r in records], self.store.synced_roots()),
         )
+
+
+@contextmanager
+def _syncs_of(settings: IndexSettings) -> Iterator[None]:
+    """One sync at a time per embedded data dir, across processes too (a watcher in the Slack bot and
+    `newsbot index` in a shell): two writers replacing one article at once could each delete the
+    other's new chunks. The second waits. (Processes sharing a Chroma server share no folder: there,
+    run one writer.)"""
+    if settings.chroma_host or fcntl is None:
+        yield
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "sync.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock, also when the process is killed
+
+
+def sources_held(origins: Iterable[str], roots: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """Articles per synced root (the innermost that holds them); articles under no known root (an
+    index older than root tracking) are counted by their file's folder."""
+    known = [text_path(r) for r in roots]
+    counts: Counter[str] = Counter()
+    for origin in origins:
+        root = root_of(origin, known)
+        counts[path_text(root) if root is not None else path_text(text_path(origin).parent)] += 1
+    return tuple(sorted(counts.items()))

@@ -219,10 +219,13 @@ class IndexSettings(SettingsModel):
     )
     max_file_bytes: int = setting(20_000_000, env="NEWSBOT_MAX_FILE_BYTES", doc="Larger article files are reported, not read", ge=1)
     corpus_paths: tuple[Path, ...] = setting(
-        (), env="NEWSBOT_CORPUS", shown="—", doc="Extra folders `newsbot index` syncs by default (`:`-separated)"
+        (), env="NEWSBOT_CORPUS", shown="—", doc="Your folders: what `newsbot index` and `watch` sync by default (`:`-separated)"
     )
     seeds_dir: Path = setting(
-        env="NEWSBOT_SEEDS", default_factory=bundled_seeds_dir, shown="the bundled `seeds/`", doc="The demo corpus synced by default"
+        env="NEWSBOT_SEEDS",
+        default_factory=bundled_seeds_dir,
+        shown="the bundled `seeds/`",
+        doc="The demo corpus, synced by default only while `NEWSBOT_CORPUS` is unset",
     )
 
     @field_validator("corpus_paths", mode="before")
@@ -251,8 +254,9 @@ class IndexSettings(SettingsModel):
 
     @property
     def default_sources(self) -> tuple[Path, ...]:
-        """What `newsbot index` syncs when no path is given: the seeds plus configured corpora."""
-        return (self.seeds_dir, *self.corpus_paths)
+        """What `newsbot index` syncs when no path is given: the user's corpus, or the demo seeds when
+        none is configured (so the demo article never lands in a user's own index)."""
+        return self.corpus_paths or (self.seeds_dir,)
 
 
 class WatchSettings(SettingsModel):

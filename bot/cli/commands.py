@@ -17,13 +17,15 @@ from rich.markup import escape
 
 from bot.cli.common import AsOfOption, JsonOption, app, load_settings, open_index, read_question, ready_bot, user_errors
 from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
-from indexing.errors import ConfigError, NewsbotError
+from indexing.errors import ConfigError, NewsbotError, StoreUnavailable
 
 
 @app.command()
 @user_errors
 def index(
-    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (default: the bundled seeds plus NEWSBOT_CORPUS)."),
+    paths: Optional[list[Path]] = typer.Argument(
+        None, help="Files or folders (default: NEWSBOT_CORPUS, or the bundled demo seeds when it is unset)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Index articles incrementally: add new, replace changed, drop deleted, skip unchanged."""
@@ -33,6 +35,8 @@ def index(
         print_json(report.to_json())
     else:
         print_sync_report(report)
+    if report.missing:  # a mistyped path is the user's to fix: the run says so in its exit code too
+        raise NewsbotError(f"{', '.join(report.missing)}: no such file or folder (nothing under it was indexed or removed)")
 
 
 @app.command()
@@ -48,6 +52,9 @@ def status(as_json: bool = JsonOption) -> None:
     out.print(f"[bold]chunks[/]     {info.chunks}")
     out.print(f"[bold]model[/]      {escape(info.model)}")
     out.print(f"[bold]last sync[/]  {info.last_sync}")
+    out.print(f"[bold]sources[/]    {'' if info.sources else 'none'}")
+    for path, articles in info.sources:
+        out.print(f"  {escape(path)}  [dim]{articles} article(s)[/]")
 
 
 @app.command()
@@ -98,7 +105,14 @@ def chat(
         if question == "/new":
             history.clear()
             continue
-        answer = bot.ask(question, history, as_of=as_of.date() if as_of else None)
+        try:
+            answer = bot.ask(question, history, as_of=as_of.date() if as_of else None)
+        except StoreUnavailable as exc:  # a store that went away mid-session: say so, keep the session
+            if as_json:
+                print_json({"question": question, "answered": False, "error": str(exc)})
+            else:
+                err.print(f"[bold red]the index is unreachable:[/] {escape(str(exc))}")
+            continue
         history.append(Turn(question, answer.text if answer.answered else ""))
         if as_json:
             print_json(answer.to_json())

@@ -71,7 +71,8 @@ def ready_bot(quiet: bool):
     bot = open_bot()
     report = bot.ensure_indexed(progress=None if quiet else RichSyncProgress())
     if report is not None and not quiet:
-        err.print(f"[dim]indexed {report.articles} article(s) from {escape(str(bot.settings.index.seeds_dir))} first[/]")
+        sources = ", ".join(str(p) for p in bot.settings.index.default_sources)
+        err.print(f"[dim]indexed {report.articles} article(s) from {escape(sources)} first[/]")
     if quiet:
         bot.answerer  # noqa: B018  (built now: a missing model fails here, before the first question)
     else:

@@ -72,5 +72,9 @@ def print_sync_report(report: SyncReport, console: Console = out) -> None:
         console.print(f"repaired {report.repaired} article(s) left half-written by an earlier interrupted run")
     if report.failed:
         console.print(f"[bold red]{len(report.failed)} file(s) or record(s) could not be indexed:[/]")
-        for error in report.failed:
-            console.print(f"  [red]✗[/] {escape(error.path)}: {escape(error.reason)}")
+        for kind, count, shown in report.failures_by_kind():
+            console.print(f"  [red]{count} × {escape(kind)}[/]")
+            for error in shown:
+                console.print(f"    [red]✗[/] {escape(error.path)}: {escape(error.reason)}", soft_wrap=True)  # one line each
+            if count > len(shown):
+                console.print(f"    … and {count - len(shown)} more (`newsbot index --json` lists them all)")

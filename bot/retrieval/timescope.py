@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 _WEEKDAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # The span each phrase covers, in days before the reference day; the narrowest phrase found wins.
@@ -39,7 +39,8 @@ class TimeScope:
     def in_window(self, published: date | None) -> bool:
         if self.window_days is None or published is None:
             return False
-        return self.reference - timedelta(days=self.window_days) <= published <= self.reference
+        # A difference, not `reference - window`: that underflows for a reference near year 1 (--as-of 0001-01-05).
+        return 0 <= (self.reference - published).days <= self.window_days
 
     def too_new(self, published: date | None) -> bool:
         return self.cutoff and published is not None and published > self.reference

@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING
 from indexing.errors import ConfigError, NewsbotError
 from indexing.indexer import SyncReport
 from indexing.settings import WatchSettings
-from indexing.sources.files import SUPPORTED_SUFFIXES
+from indexing.sources.formats import supported_suffixes
+from indexing.sources.paths import is_hidden, is_under, root_of
 
 if TYPE_CHECKING:
     from indexing.arrivals.feeds import FeedPoller, PollReport
@@ -202,13 +203,11 @@ class Watcher:
             self._changes.put(None)
 
     def _wanted(self, change: object, path: str) -> bool:
-        """Article files and folders, not hidden ones (".x", "_x", "~x") nor editors' temporary files."""
+        """Article files and folders, not hidden ones nor editors' temporary files (the indexer's own rule)."""
         p = Path(path)
-        root = next((r for r in self.roots if p == r or r in p.parents), None)
-        relative = p.relative_to(root).parts if root is not None else (p.name,)
-        if any(part.startswith((".", "_", "~")) or part.endswith("~") for part in relative):
+        if is_hidden(p, root_of(p, self.roots)):
             return False
-        if p.suffix.lower() in SUPPORTED_SUFFIXES:
+        if p.suffix.lower() in supported_suffixes():
             return True
         return p.is_dir() or not p.exists()  # a folder, or something deleted (maybe a folder)
 
@@ -283,8 +282,11 @@ class Watcher:
             report = self.index.sync(list(paths))
             event = SyncEvent(reason, tuple(paths), report, seconds=time.perf_counter() - began)
             log.info(event.summary())
-            for failure in report.failed:
-                log.warning("  could not index %s: %s", failure.path, failure.reason)
+            for kind, count, shown in report.failures_by_kind():
+                for failure in shown:
+                    log.warning("  could not index %s: %s", failure.path, failure.reason)
+                if count > len(shown):
+                    log.warning("  ... and %d more: %s", count - len(shown), kind)
         except Exception as exc:  # keep watching: the next change (or the retry) syncs again
             event = SyncEvent(reason, tuple(paths), None, f"{exc.__class__.__name__}: {exc}", time.perf_counter() - began)
             log.error(event.summary())
@@ -321,7 +323,7 @@ class Watcher:
             self._stop.wait(interval)
 
     def _after_poll(self, report: PollReport) -> None:
-        unwatched = [p for p in report.saved if not any(r == p or r in p.parents for r in self.roots)]
+        unwatched = [p for p in report.saved if not is_under(p, self.roots)]
         if unwatched:
             self.request_sync(unwatched)
         if self.on_poll is not None:
@@ -336,6 +338,6 @@ def _outermost(paths: Iterable[Path]) -> tuple[Path, ...]:
     ordered = sorted(set(paths), key=lambda p: len(p.parts))
     kept: list[Path] = []
     for path in ordered:
-        if not any(k in path.parents for k in kept):
+        if not is_under(path, kept):
             kept.append(path)
     return tuple(sorted(kept))

@@ -9,6 +9,7 @@ indexer (which has torch loaded anyway), into the data dir; its vectors match to
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import warnings
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ def export_onnx(transformer_model: Any, path: Path) -> bool:
             return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
+    partial = path.with_suffix(f".{os.getpid()}.partial")  # two processes exporting at once never share one
     example = torch.tensor([[101, 2040, 102]])
     axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
     try:

@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,8 @@ import numpy as np
 from indexing.errors import StoreError
 from indexing.settings import IndexSettings
 from indexing.sources.article import Article
+from indexing.store.connect import open_client
+from indexing.store.guard import GuardedCollection
 from indexing.store.span_vectors import decode_vectors, encode_vectors
 from indexing.text.chunking import Chunk
 
@@ -46,6 +47,7 @@ class ArticleRecord:
     origin: str
     url: str
     n_chunks: int
+    previous: str = ""  # during a replacement: the sha of the version being replaced, until its chunks are gone
 
 
 @dataclass(frozen=True)
@@ -118,40 +120,6 @@ def chunk_id(article: Article, ordinal: int) -> str:
     return f"{article.id}#{article.sha256[:16]}#{ordinal}"
 
 
-def open_client(settings: IndexSettings):
-    """A Chroma client: embedded under the data dir, or a server when CHROMA_HOST is set."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_host:
-        try:
-            client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, settings=chroma_settings
-            )
-            client.heartbeat()
-        except Exception as exc:
-            raise StoreError(
-                f"cannot reach the Chroma server at {settings.location} ({exc.__class__.__name__}); "
-                "start it with `chroma run --path DIR --host HOST --port PORT` or unset CHROMA_HOST"
-            ) from exc
-        return client
-    path = settings.data_dir / "chroma"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise StoreError(
-            f"data dir {settings.data_dir} is not writable ({exc.strerror or exc}); set NEWSBOT_DATA_DIR to a writable folder"
-        ) from exc
-    try:
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as exc:
-        raise StoreError(f"cannot open the index at {path}: {exc}") from exc
-
-
 class ChunkStore:
     def __init__(self, settings: IndexSettings, embed_model: str | None = None, client: Any = None):
         self.settings = settings
@@ -159,14 +127,18 @@ class ChunkStore:
         model = embed_model or settings.embed_model
         prefix = settings.collection_prefix
         try:
-            self.chunks = self.client.get_or_create_collection(
+            chunks = self.client.get_or_create_collection(
                 f"{prefix}_chunks",
                 metadata={"hnsw:space": "cosine", "embed_model": model},
                 embedding_function=None,
             )
-            self.articles = self.client.get_or_create_collection(f"{prefix}_articles", embedding_function=None)
+            articles = self.client.get_or_create_collection(f"{prefix}_articles", embedding_function=None)
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(f"cannot open the index collections at {settings.location}: {exc}") from exc
+        self.chunks = GuardedCollection(chunks, settings.location)
+        self.articles = GuardedCollection(articles, settings.location)
         built_with = (self.chunks.metadata or {}).get("embed_model")
         if built_with and built_with != model:
             raise StoreError(
@@ -184,12 +156,17 @@ class ChunkStore:
         return {i: r.sha256 for i, r in self.article_records().items() if r.sha256}
 
     def committed_hashes_of(self, article_ids: Sequence[str]) -> dict[str, str]:
-        """article id -> committed sha256, for these articles only (the filter every query applies)."""
+        """article id -> committed sha256, for these articles only."""
+        return {a: sha for a, (sha, _) in self.committed_versions_of(article_ids).items()}
+
+    def committed_versions_of(self, article_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """article id -> (committed sha256, the sha it is replacing or ""), for these articles only: what
+        every query filters its hits by (a query may see the old version or the new, never neither)."""
         if not article_ids:
             return {}
         got = self.articles.get(ids=list(article_ids), include=["metadatas"])
         records = (_record_from_meta(i, m) for i, m in zip(got["ids"], got["metadatas"] or []) if m is not None)
-        return {r.id: r.sha256 for r in records if r.sha256}
+        return {r.id: (r.sha256, r.previous) for r in records if r.sha256}
 
     # ---- writing articles ---------------------------------------------------------------------
     def write_articles(self, items: Sequence[PreparedArticle]) -> None:
@@ -211,9 +188,14 @@ class ChunkStore:
             [c.text for p in items for c in p.chunks],
             [_chunk_meta(p.article, c, sv) for p in items for c, sv in zip(p.chunks, p.sentence_vectors or [None] * len(p.chunks))],
         )
-        # The commit point: new hashes become visible together with a new generation.
+        # The commit point: new hashes become visible together with a new generation. A replaced
+        # article names the version it replaces until that version's chunks are gone, so a query that
+        # found only the old chunks (read just before the commit) still shows the old version.
         replaced = [p for p in items if p.previous_sha]
-        commits = [{**metas[p.article.id], "sha256": p.article.sha256, "status": "pending" if p.previous_sha else "ok"} for p in items]
+        commits = [
+            {**metas[p.article.id], "sha256": p.article.sha256, "previous": p.previous_sha, "status": "pending" if p.previous_sha else "ok"}
+            for p in items
+        ]
         self._put_records([p.article.id for p in items] + [META_ID], commits + [self._next_generation()])
         for p in replaced:
             self._delete_stale_chunks(p.article.id, keep_sha=p.article.sha256)
@@ -222,7 +204,8 @@ class ChunkStore:
             # being deleted carries the older generation, so readers reconcile it instead of keeping it.
             self._put_records(
                 [p.article.id for p in replaced] + [META_ID],
-                [{**metas[p.article.id], "sha256": p.article.sha256, "status": "ok"} for p in replaced] + [self._next_generation()],
+                [{**metas[p.article.id], "sha256": p.article.sha256, "previous": "", "status": "ok"} for p in replaced]
+                + [self._next_generation()],
             )
 
     def _put_records(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
@@ -257,7 +240,7 @@ class ChunkStore:
             committed = str(meta.get("sha256", ""))
             if committed:
                 self._delete_stale_chunks(article_id, keep_sha=committed)
-                self._put_records([article_id], [{**meta, "status": "ok"}])
+                self._put_records([article_id], [{**meta, "previous": "", "status": "ok"}])
             else:
                 self.chunks.delete(where={"article_id": article_id})
                 self.articles.delete(ids=[article_id])
@@ -280,6 +263,20 @@ class ChunkStore:
 
     def bump_generation(self, **extra: Any) -> None:
         self._put_records([META_ID], [self._next_generation(**extra)])
+
+    def synced_roots(self) -> list[str]:
+        """Every folder or file a sync was started on (path texts), for `newsbot status`."""
+        try:
+            roots = json.loads(str(self.meta().get("roots", "[]")))
+        except ValueError:
+            return []
+        return [str(r) for r in roots] if isinstance(roots, list) else []
+
+    def note_roots(self, roots: Sequence[str]) -> None:
+        known = self.synced_roots()
+        merged = sorted(set(known) | set(roots))
+        if merged != sorted(known):
+            self._put_records([META_ID], [{"kind": "meta", "roots": json.dumps(merged)}])
 
     def mark_synced(self, **stats: Any) -> None:
         """Record the time of a finished sync; leaves the generation alone (nothing changed by this)."""
@@ -385,10 +382,5 @@ def _record_from_meta(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
         origin=str(meta.get("origin", "")),
         url=str(meta.get("url", "")),
         n_chunks=int(meta.get("n_chunks", 0)),
+        previous=str(meta.get("previous", "")),
     )
-
-
-def is_under(origin: str, roots: Sequence[Path]) -> bool:
-    """Whether a file path lies in (or is) one of the synced roots."""
-    path = Path(origin)
-    return any(path == root or root in path.parents for root in roots)

@@ -215,7 +215,7 @@ def test_bad_input_corpus_reports_each_file_and_indexes_the_rest(tmp_path, store
         "Good line one",
         "Good line three",
     ]
-    assert report.to_json()["failed"] == [{"path": e.path, "error": e.reason} for e in report.failed]
+    assert report.to_json()["failed"] == [{"path": e.path, "error": e.reason, "kind": e.kind} for e in report.failed]
 
 
 def test_changing_the_chunk_budget_re_indexes_everything_cleanly(tmp_path, store, embedder, settings):

@@ -126,7 +126,7 @@ from indexing.embedding.models import get_embedder
 from indexing.settings import IndexSettings, SettingsSource
 from indexing.store.chroma import ChunkStore
 
-indexer._EMBED_BATCH_CHUNKS = 6  # many small write_articles calls, so kills land inside writes too
+indexer.WRITE_BATCH_CHUNKS = 6  # many small write_articles calls, so kills land inside writes too
 settings = IndexSettings.from_env(SettingsSource(env={
     "NEWSBOT_DATA_DIR": sys.argv[1], "NEWSBOT_CONFIG": "/nonexistent.toml",
     "NEWSBOT_CHUNK_TOKENS": sys.argv[3], "NEWSBOT_CHUNK_OVERLAP": sys.argv[4]}))

@@ -46,6 +46,11 @@ class ChromaServer:
         self.stop()
         raise RuntimeError("chroma run did not become ready in 60 s")
 
+    def restart(self) -> ChromaServer:
+        """Stop it and start it again on the same folder and port (clients keep their address)."""
+        self.stop()
+        return self.start()
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGTERM)

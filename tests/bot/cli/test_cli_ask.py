@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import bot.cli as cli
 from indexing.sources.files import read_file
-from testsupport.corpora import SEED_FILE
+from testsupport.corpora import SEED_FILE, write_txt_article
 from testsupport.servers import free_port
 
 SEED_TEXT = read_file(SEED_FILE).articles[0].text
@@ -44,6 +44,29 @@ def test_ask_json_on_a_fresh_install_indexes_the_seeds_first(run):
     assert result.stdout.strip().count("\n") == 0
 
 
+def test_an_index_a_killed_run_left_empty_is_not_filled_with_the_demo_seeds(run, tmp_path):
+    from indexing.settings import IndexSettings, SettingsSource
+    from indexing.store.chroma import ChunkStore
+
+    store = ChunkStore(IndexSettings.from_env(SettingsSource(env={"NEWSBOT_DATA_DIR": str(tmp_path / "data"), "NEWSBOT_CONFIG": "-"})))
+    store.note_roots([str(tmp_path / "my-news")])  # what `newsbot index ~/my-news` records before it is killed
+    result = run("ask", "Who led the US delegation?", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["answered"] is False
+    assert store.chunk_count() == 0, "the demo seeds were indexed into the user's index"
+
+
+def test_a_fresh_index_is_filled_from_the_configured_corpus_only(run, tmp_path, monkeypatch):
+    corpus = tmp_path / "my-news"
+    write_txt_article(corpus, "ferry.txt", "Ferry crosses in storm", "Captain Ingrid Sato steered the Vellmar ferry through the storm.")
+    monkeypatch.setenv("NEWSBOT_CORPUS", str(corpus))
+    result = run("ask", "Who steered the Vellmar ferry?", "--json")
+    assert result.exit_code == 0, result.output
+    assert "Ingrid Sato" in json.loads(result.stdout)["answer"]
+    status = json.loads(run("status", "--json").stdout)
+    assert status["sources"] == [{"path": str(corpus.resolve()), "articles": 1}]
+
+
 def test_ask_in_the_terminal_numbers_the_passages(run):
     result = run("ask", "How many members does NATO have?")
     assert result.exit_code == 0, result.output
@@ -65,6 +88,12 @@ def test_as_of_a_day_before_the_article_it_does_not_exist_yet(run):
     assert after["answer"].startswith("Wendy R.")
     bad = run("ask", "Who led the US delegation?", "--as-of", "5 Dec")
     assert bad.exit_code != 0 and "--as-of" in bad.output
+
+
+def test_as_of_near_year_one_answers_instead_of_overflowing(run):
+    result = run("ask", "Who led the US delegation this week?", "--json", "--as-of", "0001-01-05")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["answered"] is False  # nothing existed yet
 
 
 def test_explain_prints_each_stage(run):

@@ -13,42 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from testsupport.cli import assert_one_line_error, clean_env, newsbot, one_json_object
 from testsupport.corpora import REPO, news_text, write_txt_article
 from testsupport.servers import free_port
 
-REPORT_KEYS = {"added", "updated", "removed", "unchanged", "failed", "articles", "chunks"}
-
-
-def clean_env(**overrides: str) -> dict[str, str]:
-    """The user's environment without any newsbot/Chroma/Slack setting, plus ours."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSBOT_", "CHROMA_", "SLACK_"))}
-    env.update(HF_HUB_OFFLINE="1", HF_HUB_DISABLE_PROGRESS_BARS="1", TOKENIZERS_PARALLELISM="false")
-    env.update(overrides)
-    return env
-
-
-def newsbot(*args: str, env: dict[str, str], cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-
-
-def one_json_object(stdout: str) -> dict:
-    assert stdout.endswith("\n") and stdout.count("\n") == 1, f"expected exactly one line of JSON, got {stdout!r}"
-    payload = json.loads(stdout)
-    assert isinstance(payload, dict)
-    return payload
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> str:
-    assert result.returncode != 0
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    line = lines[0]
-    assert line.startswith("error:")
-    for needle in needles:
-        assert needle in line
-    return line
+REPORT_KEYS = {"added", "updated", "removed", "unchanged", "failed", "missing", "articles", "chunks"}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +43,7 @@ def cli_home(tmp_path_factory):
 @pytest.fixture(scope="module")
 def first_run(cli_home):
     home, corpus, env = cli_home
-    # No paths: the default sources, i.e. the bundled seeds plus NEWSBOT_CORPUS.
+    # No paths: the default sources, i.e. NEWSBOT_CORPUS (the bundled seeds only when it is unset).
     return newsbot("index", "--json", env=env, cwd=home)
 
 
@@ -83,10 +52,12 @@ def test_first_index_reports_json_and_exit_0_despite_a_bad_file(first_run, cli_h
     assert first_run.returncode == 0, first_run.stderr
     report = one_json_object(first_run.stdout)
     assert set(report) == REPORT_KEYS
-    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (6, 0, 0, 0)  # 5 + the seed
-    assert report["articles"] == 6
+    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (5, 0, 0, 0)  # no seed: a corpus is configured
+    assert report["articles"] == 5
     assert report["chunks"] >= 6
-    assert report["failed"] == [{"path": str((corpus / "broken.json").resolve()), "error": report["failed"][0]["error"]}]
+    assert report["failed"] == [
+        {"path": str((corpus / "broken.json").resolve()), "error": report["failed"][0]["error"], "kind": "invalid JSON"}
+    ]
     assert "invalid JSON" in report["failed"][0]["error"]
     assert "Traceback" not in first_run.stderr
 
@@ -96,26 +67,27 @@ def test_second_index_reports_unchanged(first_run, cli_home):
     result = newsbot("index", "--json", env=env, cwd=home)
     assert result.returncode == 0, result.stderr
     report = one_json_object(result.stdout)
-    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (0, 0, 0, 6)
-    assert (report["articles"], report["chunks"]) == (6, one_json_object(first_run.stdout)["chunks"])
+    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (0, 0, 0, 5)
+    assert (report["articles"], report["chunks"]) == (5, one_json_object(first_run.stdout)["chunks"])
 
 
 def test_human_summary_without_json(first_run, cli_home):
     home, _, env = cli_home
     result = newsbot("index", env=env, cwd=home)
     assert result.returncode == 0, result.stderr
-    assert "unchanged 6" in result.stdout
+    assert "unchanged 5" in result.stdout
     assert "broken.json" in result.stdout and "could not be indexed" in result.stdout
 
 
 def test_status_json_and_text(first_run, cli_home):
-    home, _, env = cli_home
+    home, corpus, env = cli_home
     result = newsbot("status", "--json", env=env, cwd=home)
     assert result.returncode == 0, result.stderr
     status = one_json_object(result.stdout)
     assert status["location"] == str(home / "data" / "chroma")
     assert status["mode"] == "embedded"
-    assert status["articles"] == 6
+    assert status["articles"] == 5
+    assert status["sources"] == [{"path": str(corpus.resolve()), "articles": 5}]
     assert status["chunks"] == one_json_object(first_run.stdout)["chunks"]
     assert status["model"] == "all-MiniLM-L6-v2"
     assert status["last_sync"] not in ("", "never")
@@ -123,6 +95,7 @@ def test_status_json_and_text(first_run, cli_home):
     text = newsbot("status", env=env, cwd=home)
     assert text.returncode == 0
     assert str(home / "data" / "chroma") in text.stdout and "articles" in text.stdout
+    assert str(corpus.resolve()) in text.stdout
 
 
 def test_index_of_explicit_paths(first_run, cli_home):
@@ -131,7 +104,32 @@ def test_index_of_explicit_paths(first_run, cli_home):
     result = newsbot("index", str(corpus / "tram.txt"), "--json", env=env, cwd=home)
     assert result.returncode == 0, result.stderr
     report = one_json_object(result.stdout)
-    assert (report["unchanged"], report["removed"], report["articles"]) == (1, 0, 6)
+    assert (report["unchanged"], report["removed"], report["articles"]) == (1, 0, 5)
+
+
+def test_index_of_a_path_that_does_not_exist_exits_1(first_run, cli_home):
+    home, corpus, env = cli_home
+    for args in (["index", str(home / "nonexistent")], ["index", str(home / "nonexistent"), "--json"]):
+        result = newsbot(*args, env=env, cwd=home)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("error:") and str(home / "nonexistent") in last and "no such file or folder" in last
+    report = one_json_object(result.stdout)  # --json still prints its one report
+    assert report["missing"] == [str(home / "nonexistent")] and report["removed"] == 0
+
+
+def test_thousands_of_bad_records_are_summarised_and_json_lists_them_all(tmp_path):
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    (folder / "empty-records.json").write_text(json.dumps([{"title": "", "text": ""}] * 5000), encoding="utf-8")
+    env = clean_env(NEWSBOT_DATA_DIR=str(tmp_path / "data"), NEWSBOT_CONFIG=str(tmp_path / "missing.toml"))
+    text = newsbot("index", str(folder), env=env, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert len(text.stdout.splitlines()) <= 10, text.stdout
+    assert "5000 × no article text" in text.stdout and "and 4995 more" in text.stdout
+    report = one_json_object(newsbot("index", str(folder), "--json", env=env, cwd=tmp_path).stdout)
+    assert len(report["failed"]) == 5000 and {f["kind"] for f in report["failed"]} == {"no article text"}
 
 
 def test_status_of_a_fresh_data_dir(tmp_path):
@@ -139,7 +137,7 @@ def test_status_of_a_fresh_data_dir(tmp_path):
     result = newsbot("status", "--json", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     status = one_json_object(result.stdout)
-    assert (status["articles"], status["chunks"], status["last_sync"]) == (0, 0, "never")
+    assert (status["articles"], status["chunks"], status["last_sync"], status["sources"]) == (0, 0, "never", [])
 
 
 def test_unwritable_data_dir_is_one_line_and_non_zero(tmp_path):

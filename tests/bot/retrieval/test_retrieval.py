@@ -143,9 +143,9 @@ def test_a_query_reads_the_registry_only_for_its_hits_articles_once_per_generati
         raise AssertionError("a query read the whole registry")
 
     reads: list[set[str]] = []
-    read_some = store.committed_hashes_of
+    read_some = store.committed_versions_of
     monkeypatch.setattr(store, "committed_hashes", whole_registry)
-    monkeypatch.setattr(store, "committed_hashes_of", lambda ids: reads.append(set(ids)) or read_some(ids))
+    monkeypatch.setattr(store, "committed_versions_of", lambda ids: reads.append(set(ids)) or read_some(ids))
     first = search.search("Quillipoo okapi", k=3).passages
     assert "Quillipoo" in first[0].chunk.text
     assert 1 <= len(reads[0]) <= 4, reads  # of the 8 articles, only those among the hits

@@ -406,3 +406,52 @@ def test_iter_article_files_recurses_in_order_and_skips_hidden_and_unsupported(t
 def test_iter_article_files_takes_single_files_too(tmp_path):
     path = write(tmp_path / "one.txt", "x")
     assert list(iter_article_files([path])) == [path]
+
+
+def test_trafilatura_log_lines_are_attributed_to_the_page_not_printed(tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    error = only_error(write(tmp_path / "broken.html", "<" * 50))
+    assert "trafilatura:" in error.reason and error.path == str((tmp_path / "broken.html").resolve())
+    assert not [r for r in caplog.records if r.name.startswith(("trafilatura", "htmldate", "courlan", "justext"))]
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("2025-02-30\nTitle\nSome body words here.", "invalid date"),
+        ("0001-01-05\nTitle\nSome body words here.", "invalid date"),
+        ("December 4, 2022\n", "no article text"),
+        ("\u200b\u200b\u200b", "no article text"),
+    ],
+)
+def test_txt_date_rules_and_empty_bodies(tmp_path, text, kind):
+    assert only_error(write(tmp_path / "a.txt", text)).kind == kind
+
+
+@pytest.mark.parametrize("value", ["2025-02-30", "true", "yesterday-ish", "9999-01-01", "[2022]"])
+def test_front_matter_and_json_dates_follow_one_rule(tmp_path, value):
+    md = only_error(write(tmp_path / "a.md", f"---\ndate: {value}\n---\n{BODY}"))
+    js = only_error(
+        write(tmp_path / "a.json", json.dumps({"text": BODY, "date": json.loads(value) if value in ("true", "[2022]") else value}))
+    )
+    assert md.kind == js.kind == "invalid date"
+
+
+def test_unclosed_front_matter_is_reported_not_indexed_as_body(tmp_path):
+    error = only_error(write(tmp_path / "a.md", "---\ntitle: Never closed\ndate: 2022-01-01\n" + BODY))
+    assert error.kind == "invalid front matter" and "never closed" in error.reason
+
+
+def test_a_fifo_or_missing_path_named_outright_is_reported_never_opened(tmp_path):
+    import os
+
+    from indexing.sources.scan import scan
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    found = scan([fifo, tmp_path / "gone"])
+    assert found.files == [] and found.missing == [tmp_path / "gone"]
+    assert [(e.path, e.kind) for e in found.problems] == [(str(fifo), "not a regular file"), (str(tmp_path / "gone"), "missing")]
+    assert "never opened" in found.problems[0].reason

@@ -1,0 +1,49 @@
+"""Reaching Chroma: a server when CHROMA_HOST is set, else the embedded folder under the data dir
+(through indexing.store.owner, so that one process has it open and the others ask that one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexing.errors import StoreError
+from indexing.settings import IndexSettings
+from indexing.store.owner import embedded_chroma
+
+
+def open_client(settings: IndexSettings) -> Any:
+    """A Chroma client: embedded under the data dir, or a server when CHROMA_HOST is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, settings=chroma_settings
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.location} ({exc.__class__.__name__}); "
+                "start it with `chroma run --path DIR --host HOST --port PORT` or unset CHROMA_HOST"
+            ) from exc
+        return client
+    path = settings.data_dir / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise StoreError(
+            f"data dir {settings.data_dir} is not writable ({exc.strerror or exc}); set NEWSBOT_DATA_DIR to a writable folder"
+        ) from exc
+
+    def open_persistent() -> Any:
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except Exception as exc:
+            raise StoreError(f"cannot open the index at {path}: {exc}") from exc
+
+    # One process opens the folder; the others ask it (Chroma's PersistentClient is not process-safe).
+    return embedded_chroma(path, open_persistent)
