@@ -54,6 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (the schedule still spans --epochs)")
+    parser.add_argument("--finish-at", type=int, default=None, help="end at this step with the learning rate decayed to zero from here on")
     parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
     parser.add_argument("--eval-every", type=int, default=defaults.eval_every)
     parser.add_argument("--eval-size", type=int, default=EVAL_SIZE)
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         lr=args.lr,
         seed=args.seed,
         max_steps=args.max_steps,
+        finish_at=args.finish_at,
         checkpoint_every=args.checkpoint_every,
         eval_every=args.eval_every,
         log_every=args.log_every,

@@ -39,6 +39,9 @@ class TrainConfig:
     eval_every: int = 500
     log_every: int = 25
     max_steps: int | None = None  # stop early (tests, smoke runs); the schedule still spans `epochs`
+    # End sooner than `epochs` but with a finished schedule: from the step this is first set at,
+    # the learning rate falls linearly to zero at step `finish_at`.
+    finish_at: int | None = None
     has_answer_weight: float = 0.5
 
 
@@ -117,7 +120,9 @@ def _loss(model: reader_model.ReaderModel, batch: dict[str, torch.Tensor], has_a
     return span + has_answer_weight * torch.nn.functional.binary_cross_entropy_with_logits(has, batch["has_answer"])
 
 
-def _optimizer(model: torch.nn.Module, config: TrainConfig, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
+def _optimizer(model: torch.nn.Module, config: TrainConfig, total_steps: int, anneal: dict[str, int]) -> tuple[torch.optim.Optimizer, Any]:
+    """AdamW with linear warmup and decay; `anneal` ({"from": step, "to": step}, filled once the
+    checkpoint is read) bends the decay so that it reaches zero at anneal["to"]."""
     decay: list[torch.nn.Parameter] = []
     no_decay: list[torch.nn.Parameter] = []
     for parameter in model.parameters():
@@ -127,8 +132,14 @@ def _optimizer(model: torch.nn.Module, config: TrainConfig, total_steps: int) ->
     )
     warmup = max(1, int(total_steps * config.warmup))
 
-    def factor(step: int) -> float:
+    def planned(step: int) -> float:
         return min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
+
+    def factor(step: int) -> float:
+        if "to" not in anneal or step < anneal["from"]:
+            return planned(step)
+        start, end = anneal["from"], anneal["to"]
+        return planned(start) * max(0.0, (end - step) / max(1, end - start))
 
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
@@ -157,7 +168,8 @@ def train(
     steps_per_epoch = math.ceil(len(items) / config.batch_size)
     total_steps = max(1, int(steps_per_epoch * config.epochs))
     model.to(device).train()
-    optimizer, scheduler = _optimizer(model, config, total_steps)
+    anneal: dict[str, int] = {}
+    optimizer, scheduler = _optimizer(model, config, total_steps, anneal)
     step, best_f1 = 0, -1.0
     last = run_dir / "last.pt"
     if last.is_file():
@@ -170,6 +182,15 @@ def train(
         scheduler.load_state_dict(state["scheduler"])
         step, best_f1 = state["step"], state["best_f1"]
         torch.set_rng_state(state["torch_rng"])
+        anneal.update(state.get("anneal", {}))
+    if config.finish_at is not None and anneal.get("to") != config.finish_at:
+        if config.finish_at <= step:
+            raise ValueError(f"--finish-at {config.finish_at} is not after the current step {step}")
+        anneal.update({"from": step, "to": config.finish_at})
+    # The bent schedule applies from the resumed step on.
+    scheduler._last_lr = [base * scheduler.lr_lambdas[0](step) for base in scheduler.base_lrs]
+    for group, lr in zip(optimizer.param_groups, scheduler._last_lr, strict=True):
+        group["lr"] = lr
     log = (run_dir / "log.jsonl").open("a", encoding="utf-8")
 
     def write_log(record: dict[str, Any]) -> None:
@@ -187,6 +208,7 @@ def train(
                 "best_f1": best_f1,
                 "torch_rng": torch.get_rng_state(),
                 "config": asdict(config),
+                "anneal": dict(anneal),
             },
         )
 
@@ -213,7 +235,7 @@ def train(
 
     write_log({"start": step, "total_steps": total_steps, "windows": len(items), "device": str(device), "time": time.time()})
     stop = StopRequested()
-    limit = total_steps if config.max_steps is None else min(total_steps, config.max_steps)
+    limit = min(total_steps, config.max_steps or total_steps, anneal.get("to", total_steps))
     running, started = [], time.time()
     try:
         while step < limit and not stop.requested:

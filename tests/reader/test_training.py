@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,22 +108,29 @@ def test_the_trained_weights_export_to_an_int8_graph_that_reads_without_torch(tr
     assert graph.stat().st_size < 40_000_000, "int8: about a quarter of the fp32 graph"
 
 
-def test_sigterm_stops_cleanly_with_a_checkpoint(trained, tmp_path):
-    """In-process: SIGTERM during training finishes the step, checkpoints, and reports the stop."""
-    import torch
-
-    from reader import model as reader_model
+@pytest.fixture(scope="module")
+def windows(trained):
+    """The tiny set's training windows and the base encoder, for in-process runs."""
     from reader.features import load_tokenizer
     from reader.training.__main__ import default_base
     from reader.training.batches import labelled_windows
     from reader.training.data import load_squad
-    from reader.training.loop import TrainConfig, train
 
     base = default_base()
     assert base is not None
     tokenizer = load_tokenizer(str(base / "tokenizer.json"))
     examples = [e for e in load_squad(trained["data"]) if e.split == "train"]
-    items = labelled_windows(tokenizer, examples, 256, 96)
+    return base, tokenizer, labelled_windows(tokenizer, examples, 256, 96)
+
+
+def test_sigterm_stops_cleanly_with_a_checkpoint(windows, tmp_path):
+    """In-process: SIGTERM during training finishes the step, checkpoints, and reports the stop."""
+    import torch
+
+    from reader import model as reader_model
+    from reader.training.loop import TrainConfig, train
+
+    base, tokenizer, items = windows
 
     def stop_after_two(step: int, total: int, info: dict) -> None:
         if step == 2:
@@ -147,3 +155,26 @@ def test_publish_copies_the_best_weights_and_calibrates_them_on_the_held_apart_s
     from reader.runtime import load_calibration
 
     assert load_calibration(tmp_path / "weights").signal == calibration["signal"]
+
+
+def test_finish_at_ends_a_resumed_run_early_with_its_learning_rate_decayed_to_zero(windows, tmp_path):
+    import torch
+
+    from reader import model as reader_model
+    from reader.training.loop import TrainConfig, train
+
+    base, tokenizer, items = windows
+    run_dir = tmp_path / "run"
+    config = TrainConfig(epochs=20, batch_size=4, checkpoint_every=100, eval_every=100, log_every=1)
+    train(reader_model.from_base(base), items, [], tokenizer, run_dir, replace(config, max_steps=3), torch.device("cpu"))
+    lrs: dict[int, float] = {}
+    summary = train(
+        reader_model.from_base(base), items, [], tokenizer, run_dir, replace(config, finish_at=7), torch.device("cpu"),
+        lambda step, total, info: lrs.update({step: info["lr"]}) if "lr" in info else None,
+    )  # fmt: skip
+    assert summary["step"] == 7, "the run ends at --finish-at, long before its 20 epochs"
+    assert list(lrs) == [4, 5, 6, 7]
+    assert lrs[4] > lrs[5] > lrs[6] > 0 and lrs[7] == 0.0, lrs
+    assert lrs[5] - lrs[6] == pytest.approx(lrs[4] - lrs[5]), "a straight line down"
+    state = torch.load(run_dir / "last.pt", map_location="cpu", weights_only=False)
+    assert state["anneal"] == {"from": 3, "to": 7}, "a later resume keeps the bent schedule"
