@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 
-from indexing.settings import IndexSettings, SettingsModel, SettingsSource, WatchSettings, bundled_seeds_dir, setting
+from indexing.settings import IndexSettings, SettingsModel, SettingsSource, UserPath, WatchSettings, bundled_seeds_dir, setting
 from indexing.settings import settings_table as indexing_settings_table
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -91,13 +91,13 @@ class BotSettings(SettingsModel):
     feeds_dir: str = setting(
         "", env="NEWSBOT_FEEDS_DIR", shown="`<data dir>/feeds`", doc="Where fetched feed items are saved as article files"
     )
-    cache_dir: Path = setting(
+    cache_dir: UserPath = setting(
         env="NEWSBOT_CACHE_DIR",
         default_factory=lambda: _user_cache_dir(),
         shown="per-user cache dir (`~/.cache/newsbot`)",
         doc="Models derived once from the shipped weights (the reader's ONNX graph), shared by every data dir",
     )
-    eval_dir: Path = setting(
+    eval_dir: UserPath = setting(
         env="NEWSBOT_EVAL_DIR",
         default_factory=default_eval_dir,
         shown="`../shared/eval` beside the checkout",
@@ -108,11 +108,6 @@ class BotSettings(SettingsModel):
     @classmethod
     def _admins(cls, value: Any) -> Any:
         return _csv(value)
-
-    @field_validator("eval_dir", "cache_dir", mode="after")
-    @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
 
     @classmethod
     def _nested(cls, source: SettingsSource) -> dict[str, Any]:

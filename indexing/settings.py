@@ -17,12 +17,15 @@ import os
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from indexing.bundled import bundled_dir
 from indexing.errors import ConfigError
+
+# A folder setting: "~" means the user's home wherever the value came from (env, TOML, default).
+UserPath = Annotated[Path, AfterValidator(Path.expanduser)]
 
 APP_NAME = "newsbot"
 
@@ -183,7 +186,7 @@ def _default_data_dir() -> Path:
 
 
 class IndexSettings(SettingsModel):
-    data_dir: Path = setting(
+    data_dir: UserPath = setting(
         env="NEWSBOT_DATA_DIR",
         default_factory=_default_data_dir,
         shown="per-user data dir (`~/.local/share/newsbot`)",
@@ -221,7 +224,7 @@ class IndexSettings(SettingsModel):
     corpus_paths: tuple[Path, ...] = setting(
         (), env="NEWSBOT_CORPUS", shown="—", doc="Your folders: what `newsbot index` and `watch` sync by default (`:`-separated)"
     )
-    seeds_dir: Path = setting(
+    seeds_dir: UserPath = setting(
         env="NEWSBOT_SEEDS",
         default_factory=bundled_seeds_dir,
         shown="the bundled `seeds/`",
@@ -232,11 +235,6 @@ class IndexSettings(SettingsModel):
     @classmethod
     def _paths(cls, value: Any) -> Any:
         return _split_paths(value)
-
-    @field_validator("data_dir", "seeds_dir", mode="after")
-    @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
 
     @model_validator(mode="after")
     def _overlap_fits(self) -> IndexSettings:

@@ -6,10 +6,19 @@ import json
 from pathlib import Path
 
 from indexing.settings import bundled_seeds_dir
+from indexing.sources.files import read_file
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 SEED_FILE = bundled_seeds_dir() / "000_977251aafc5901a1.txt"
+
+
+def article_text(path: Path) -> str:
+    """The body citations' offsets point into (the file without its date and title lines)."""
+    return read_file(path).articles[0].text
+
+
+SEED_TEXT = article_text(SEED_FILE)
 
 _PEOPLE = [
     "Mayor Alice Grant",

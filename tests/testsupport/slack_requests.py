@@ -19,8 +19,7 @@ from bot.settings import BotSettings
 from bot.slack.blocks import FEEDBACK_UP
 from bot.slack.serve import SlackHttpServer
 from indexing.settings import SettingsSource
-from indexing.sources.files import read_file
-from testsupport.corpora import SEED_FILE
+from testsupport.corpora import SEED_FILE, SEED_TEXT
 from testsupport.slack_fake_api import Call, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -28,8 +27,6 @@ BOT_TOKEN = "xoxb-1111-2222-secretbottoken"
 APP_TOKEN = "xapp-1-A1-3333-secretapptoken"
 ADMIN = "UADMIN"
 QUESTION = "Who led the US delegation to the talks?"
-
-SEED_TEXT = read_file(SEED_FILE).articles[0].text
 
 
 def make_settings(data: Path, fake: FakeSlack, **env: str) -> BotSettings:

@@ -8,11 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 import bot.cli as cli
-from indexing.sources.files import read_file
-from testsupport.corpora import SEED_FILE, write_txt_article
+from testsupport.corpora import SEED_FILE, SEED_TEXT, write_txt_article
 from testsupport.servers import free_port
-
-SEED_TEXT = read_file(SEED_FILE).articles[0].text
 
 
 @pytest.fixture
