@@ -6,6 +6,7 @@ one view of what is committed.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -21,11 +22,14 @@ except ImportError:  # pragma: no cover - Windows
 
 from indexing.embedding.export import graph_path
 from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get_embedder
+from indexing.errors import ModelError
 from indexing.indexer import SyncProgress, SyncReport, sync
 from indexing.keyword.index import KeywordCache
 from indexing.settings import IndexSettings
 from indexing.sources.paths import path_text, root_of, text_path
 from indexing.store.chroma import ChunkStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,19 @@ class NewsIndex:
 
     @cached_property
     def batch_embedder(self) -> Embedder:
-        """What embeds many texts at once (index, re-index, eval): every core, at the index's precision."""
+        """What embeds many texts at once (index, re-index, eval): every core, at the index's precision.
+        An fp32 index whose graph cannot be exported embeds with torch (the same vectors) rather than fail;
+        an int8 one has no such fallback."""
         s = self.settings
+        torch = get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size)
         if s.backend == "torch":
-            return get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size)
+            return torch
+        if self.store.precision == "fp32" and not self.graph_path().is_file():
+            try:
+                self.ensure_graph()
+            except ModelError as exc:
+                log.warning("%s; indexing with torch instead (the same fp32 vectors, slower)", exc)
+                return torch
         return self._onnx(s.batch_thread_count)
 
     @cached_property

@@ -106,6 +106,8 @@ def sync(
         report.removed += 1
 
     progress.start(len(plan.to_write))
+    if plan.to_write:
+        store.record_maker(embedder.backend, embedder.precision)
     chunked = (
         (article, previous, chunk_text(article.text, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens))
         for article, previous in plan.articles()

@@ -52,10 +52,9 @@ def export_graph(embedder: SentenceTransformerEmbedder, path: Path, precision: s
     """Write the graph for `precision` to `path` from the torch model; ModelError when it cannot."""
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     work = path.parent / f".export-{path.stem}-{os.getpid()}"  # two processes exporting at once never share one
-    work.mkdir(exist_ok=True)
     try:
+        work.mkdir(parents=True, exist_ok=True)
         raw = work / "raw.onnx"
         with TORCH_LOCK:  # the export switches the shared model's attention: no embedding meanwhile
             _export_torch(embedder.model[0].auto_model, raw)

@@ -145,6 +145,7 @@ class ChunkStore:
             )
         meta = self.meta()
         self._maker_recorded = bool(meta.get("embed_precision"))
+        self._maker_guessed = not self._maker_recorded and not self.chunk_count()  # empty: the settings' guess
         self.precision, self.built_by = self._vectors_made_by(meta)
 
     def _vectors_made_by(self, meta: dict[str, Any]) -> tuple[str, str]:
@@ -160,11 +161,17 @@ class ChunkStore:
         _check_precision(self.settings, *made_by)
         return made_by
 
-    def _record_maker(self) -> None:
-        """Say what makes this index's vectors before the first of them is stored (once per store)."""
-        if not self._maker_recorded:
-            self._put_records([META_ID], [{"kind": "meta", "embed_precision": self.precision, "embed_backend": self.built_by}])
-            self._maker_recorded = True
+    def record_maker(self, backend: str, precision: str) -> None:
+        """Say what makes this index's vectors before the first of them is stored (once per store). A
+        maker of another precision is refused: its vectors would not compare with the index's."""
+        if precision != self.precision:
+            raise StoreError(f"the index at {self.settings.location} holds {self.precision} vectors; {precision} ones cannot join them")
+        if self._maker_recorded:
+            return
+        if self._maker_guessed:
+            self.built_by = backend
+        self._put_records([META_ID], [{"kind": "meta", "embed_precision": self.precision, "embed_backend": self.built_by}])
+        self._maker_recorded = True
 
     # ---- the registry -------------------------------------------------------------------------
     def article_records(self) -> dict[str, ArticleRecord]:
@@ -198,7 +205,7 @@ class ChunkStore:
         if not items:
             return
         metas = {p.article.id: _article_meta(p.article, len(p.chunks)) for p in items}
-        self._record_maker()
+        self.record_maker(self.built_by, self.precision)  # when the caller did not say (the indexer does)
         self._put_records(
             [p.article.id for p in items],
             [{**metas[p.article.id], "sha256": p.previous_sha, "status": "pending"} for p in items],

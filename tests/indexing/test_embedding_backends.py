@@ -4,6 +4,7 @@ made its vectors and refuses settings that would embed questions at another prec
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 import torch
 
 from indexing.embedding.export import MIN_COSINE, export_graph, graph_path
+from indexing.embedding.models import SentenceTransformerEmbedder
 from indexing.embedding.onnx import OnnxEmbedder
 from indexing.errors import ConfigError, StoreError
 from indexing.index import NewsIndex
@@ -141,6 +143,32 @@ def test_an_index_from_before_precisions_were_recorded_is_torch_fp32(index_setti
         ChunkStore(index_settings.replace(embed_backend="onnx", embed_precision="int8"))
     empty = index_settings.replace(collection_prefix="another", embed_backend="onnx", embed_precision="int8")
     assert ChunkStore(empty).precision == "int8"  # nothing written: any settings may open it
+
+
+def test_an_fp32_index_whose_graph_cannot_be_exported_is_built_by_torch_and_says_so(tmp_path, caplog):
+    settings = _settings(tmp_path)
+    (tmp_path / "models").write_text("a file where the graphs' folder would go")  # the export cannot write
+    index = NewsIndex(settings)
+    with caplog.at_level(logging.WARNING, logger="indexing.index"):
+        assert index.sync().embedded_chunks > 0
+    assert "cannot export the embedding model to ONNX" in caplog.text and "indexing with torch instead" in caplog.text
+    assert isinstance(index.batch_embedder, SentenceTransformerEmbedder)
+    assert isinstance(index.query_embedder, SentenceTransformerEmbedder)  # no graph: torch, the same vectors
+    assert (index.store.meta()["embed_precision"], index.store.meta()["embed_backend"]) == ("fp32", "torch")
+
+
+def test_an_embedder_of_another_precision_cannot_write_into_an_index(tmp_path, embedder, graphs):
+    from indexing.indexer import sync
+    from testsupport.corpora import write_txt_article
+
+    settings = _settings(tmp_path, NEWSBOT_EMBED_PRECISION="int8")
+    corpus = tmp_path / "corpus"
+    write_txt_article(corpus, "one.txt", "Budget", TEXTS[1])
+    store = ChunkStore(settings)
+    with pytest.raises(StoreError, match="holds int8 vectors; fp32 ones cannot join them"):
+        sync([corpus], store, embedder, settings)  # torch's fp32 vectors into an int8 index
+    assert store.chunk_count() == 0
+    assert sync([corpus], store, _onnx(embedder, graphs["int8"], "int8"), settings).embedded_chunks > 0
 
 
 def test_int8_with_torch_is_a_config_error(isolated_env):
