@@ -73,15 +73,15 @@ class NewsIndex:
         An fp32 index whose graph cannot be exported embeds with torch (the same vectors) rather than fail;
         an int8 one has no such fallback."""
         s = self.settings
-        torch = get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size)
+        on_torch = get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size)
         if s.backend == "torch":
-            return torch
+            return on_torch
         if self.store.precision == "fp32" and not self.graph_path().is_file():
             try:
                 self.ensure_graph()
             except ModelError as exc:
                 log.warning("%s; indexing with torch instead (the same fp32 vectors, slower)", exc)
-                return torch
+                return on_torch
         return self._onnx(s.batch_thread_count)
 
     @cached_property
@@ -111,8 +111,8 @@ class NewsIndex:
         return path
 
     def _onnx(self, threads: int) -> Embedder:
-        """An onnxruntime embedder of the index's graph; the graph is exported when the first vector is
-        needed (a sync with nothing to embed never loads torch)."""
+        """An onnxruntime embedder of the index's graph; a graph not there yet (int8: no fallback, so not
+        exported up front) is exported when the first vector is needed."""
         from indexing.embedding.models import resolve_model_dir
         from indexing.embedding.onnx import OnnxEmbedder
 
