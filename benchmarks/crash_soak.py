@@ -76,7 +76,7 @@ from indexing.indexer import plan_sync, indexing_signature
 from indexing.settings import IndexSettings
 settings = IndexSettings.from_env()
 plan = plan_sync([Path(sys.argv[1])], {}, settings.max_file_bytes, indexing_signature(settings))
-print(json.dumps({a.id: a.sha256 for a, _ in plan.to_write}))
+print(json.dumps({p.id: p.sha256 for p in plan.to_write}))
 """
 
 

@@ -143,7 +143,7 @@ class TimedEmbedder:
 
     def __init__(self, inner):
         self.inner = inner
-        self.name = inner.name
+        self.name, self.backend, self.precision = inner.name, inner.backend, inner.precision
         self.encode_seconds = 0.0
         self.tokenize_seconds = 0.0
         if hasattr(inner, "embed_with_spans"):  # the indexer's path when the model exposes its tokens

@@ -180,7 +180,7 @@ class SyntheticCorpus:
         else:  # as the indexer does: chunk vectors plus one vector per sentence, stored for the answerer
             self.vectors, self.sentence_vectors = embed_with_spans(self.paragraphs, [split_sentences(p) for p in self.paragraphs])
         self.embed_seconds = time.perf_counter() - began
-        index.ensure_query_export()  # as a real sync does: questions then take the fast (ONNX) query path
+        index.ensure_graph()  # as a real sync does: questions then take the ONNX graph of the index's precision
         self.articles = 0
         self.origin = str(index.settings.data_dir / "synthetic-corpus.jsonl")
 

@@ -6,6 +6,7 @@ one view of what is committed.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -19,12 +20,16 @@ try:  # a lock between processes sharing the data dir; no such lock outside POSI
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
+from indexing.embedding.export import graph_path
 from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get_embedder
+from indexing.errors import ModelError
 from indexing.indexer import SyncProgress, SyncReport, sync
 from indexing.keyword.index import KeywordCache
 from indexing.settings import IndexSettings
 from indexing.sources.paths import path_text, root_of, text_path
 from indexing.store.chroma import ChunkStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class NewsIndex:
         self.settings = settings
         # One sync at a time per process (the watcher, Slack's /newsbot reindex and the CLI share this).
         self.sync_lock = threading.Lock()
+        self._export_lock = threading.Lock()
 
     @cached_property
     def store(self) -> ChunkStore:
@@ -56,34 +62,65 @@ class NewsIndex:
 
     @cached_property
     def embedder(self) -> SentenceTransformerEmbedder:
+        """The torch (sentence-transformers) model: what the ONNX graphs are exported from, and the
+        vectors of the `torch` backend."""
         s = self.settings
         return get_embedder(s.embed_model, s.threads, s.embed_batch_size)
 
-    @property
-    def onnx_path(self) -> Path:
-        slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.settings.embed_model)
-        return self.settings.data_dir / "models" / f"{slug}.onnx"
+    @cached_property
+    def batch_embedder(self) -> Embedder:
+        """What embeds many texts at once (index, re-index, eval): every core, at the index's precision.
+        An fp32 index whose graph cannot be exported embeds with torch (the same vectors) rather than fail;
+        an int8 one has no such fallback."""
+        s = self.settings
+        on_torch = get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size)
+        if s.backend == "torch":
+            return on_torch
+        if self.store.precision == "fp32" and not self.graph_path().is_file():
+            try:
+                self.ensure_graph()
+            except ModelError as exc:
+                log.warning("%s; indexing with torch instead (the same fp32 vectors, slower)", exc)
+                return on_torch
+        return self._onnx(s.batch_thread_count)
 
     @cached_property
     def query_embedder(self) -> Embedder:
-        """What embeds questions: the ONNX export when there is one (fast start), else torch."""
-        backend = self.settings.embed_backend
-        if backend != "torch" and self.onnx_path.is_file():
-            from indexing.embedding.models import resolve_model_dir
-            from indexing.embedding.onnx import OnnxQueryEmbedder
+        """What embeds one question: NEWSBOT_THREADS, the same graph as the index's vectors. An fp32
+        index without its graph yet (built elsewhere, or by torch) asks torch rather than export first:
+        the same vectors."""
+        s = self.settings
+        if s.backend == "torch":
+            return self.embedder
+        if self.store.precision == "fp32" and not self.graph_path().is_file():
+            return self.embedder
+        return self._onnx(s.threads)
 
-            return OnnxQueryEmbedder(
-                self.settings.embed_model, resolve_model_dir(self.settings.embed_model), self.onnx_path, self.settings.threads
-            )
-        return self.embedder
+    def graph_path(self) -> Path:
+        """The ONNX graph for this index's precision, in the data dir (exported once, by ensure_graph)."""
+        return graph_path(self.settings.data_dir / "models", self.settings.embed_model, self.store.precision)
 
-    def ensure_query_export(self) -> None:
-        """Export the model to ONNX once, while torch is loaded anyway (after a sync that embedded)."""
-        if self.settings.embed_backend == "torch" or self.onnx_path.is_file():
-            return
-        from indexing.embedding.onnx import export_onnx
+    def ensure_graph(self) -> Path:
+        """The graph of this index's precision, exported from the torch model first when there is none."""
+        path = self.graph_path()
+        with self._export_lock:
+            if not path.is_file():
+                from indexing.embedding.export import export_graph
 
-        export_onnx(self.embedder.model[0].auto_model, self.onnx_path)
+                export_graph(self.embedder, path, self.store.precision)
+        return path
+
+    def _onnx(self, threads: int) -> Embedder:
+        """An onnxruntime embedder of the index's graph; a graph not there yet (int8: no fallback, so not
+        exported up front) is exported when the first vector is needed."""
+        from indexing.embedding.models import resolve_model_dir
+        from indexing.embedding.onnx import OnnxEmbedder
+
+        s = self.settings
+        model_dir = resolve_model_dir(s.embed_model)
+        return OnnxEmbedder(
+            s.embed_model, model_dir, self.graph_path(), self.store.precision, threads, s.embed_batch_size, self.ensure_graph
+        )
 
     @cached_property
     def keywords(self) -> KeywordCache:
@@ -94,10 +131,8 @@ class NewsIndex:
         targets = list(paths) if paths else list(self.settings.default_sources)
         store = self.store  # opened first: a data dir that cannot be used is a StoreError in one line
         with self.sync_lock, _syncs_of(self.settings):
-            report = sync(targets, store, self.embedder, self.settings, progress)
+            report = sync(targets, store, self.batch_embedder, self.settings, progress)
             self.keywords.current()  # bring the keyword index up to date (and save it) now, not on the first question
-            if report.embedded_chunks:
-                self.ensure_query_export()
         return report
 
     def is_empty(self) -> bool:

@@ -207,13 +207,24 @@ class IndexSettings(SettingsModel):
         doc="Or a local sentence-transformers folder; an index remembers its model and refuses another",
     )
     embed_backend: str = setting(
-        "auto",
+        "onnx",
         env="NEWSBOT_EMBED_BACKEND",
-        doc="Query embedding: `auto` (ONNX once exported), `torch` or `onnx`",
+        doc="What computes vectors, for indexing and questions alike: `onnx` (onnxruntime, the model exported once from the "
+        "shipped weights) or `torch` (sentence-transformers, fp32 only); `auto` is `onnx`",
         pattern="^(auto|torch|onnx)$",
+    )
+    embed_precision: str = setting(
+        "auto",
+        env="NEWSBOT_EMBED_PRECISION",
+        doc="Vectors: `fp32` (torch's own vectors) or `int8` (dynamically quantised ONNX; its speed and retrieval quality "
+        "not yet benchmarked); `auto`: fp32 for a new index, an existing index keeps its own. An index remembers it and refuses another",
+        pattern="^(auto|int8|fp32)$",
     )
     threads: int = setting(
         1, env="NEWSBOT_THREADS", doc="Threads for one question (1 is fastest for single queries when the other core is busy)", ge=1
+    )
+    batch_threads: int = setting(
+        0, env="NEWSBOT_BATCH_THREADS", shown="0 (every core)", doc="Threads for batch embedding: index, re-index, eval", ge=0
     )
     embed_batch_size: int = setting(32, env="NEWSBOT_EMBED_BATCH", doc="Chunks embedded per batch while indexing", ge=1)
     chunk_tokens: int = setting(160, env="NEWSBOT_CHUNK_TOKENS", doc="Chunk budget in word-pieces (the model reads 256)", ge=16, le=250)
@@ -240,7 +251,30 @@ class IndexSettings(SettingsModel):
     def _overlap_fits(self) -> IndexSettings:
         if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ValueError("NEWSBOT_CHUNK_OVERLAP must be smaller than NEWSBOT_CHUNK_TOKENS")
+        if self.embed_backend == "torch" and self.embed_precision == "int8":
+            raise ValueError("NEWSBOT_EMBED_PRECISION=int8 needs NEWSBOT_EMBED_BACKEND=onnx (torch makes fp32 vectors only)")
         return self
+
+    @property
+    def backend(self) -> str:
+        """`onnx` or `torch` (`auto` is onnx)."""
+        return "torch" if self.embed_backend == "torch" else "onnx"
+
+    @property
+    def new_index_precision(self) -> str:
+        """The precision a new index gets: the setting, or for `auto` fp32, the vectors whose retrieval
+        quality is measured (int8 stays opt-in until the eval shows it within 0.01; issue 14)."""
+        return "fp32" if self.embed_precision == "auto" else self.embed_precision
+
+    @property
+    def batch_thread_count(self) -> int:
+        """Threads for batch embedding: NEWSBOT_BATCH_THREADS, or every core this process may run on."""
+        if self.batch_threads:
+            return self.batch_threads
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return os.cpu_count() or 1
 
     @property
     def location(self) -> str:

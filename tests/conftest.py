@@ -38,7 +38,7 @@ def embedder():
 @pytest.fixture
 def isolated_env(tmp_path, monkeypatch) -> SettingsSource:
     """Settings read from an empty environment (no user config), data under tmp_path."""
-    # torch for queries too: exporting the ONNX query model (~5 s) in every test's fresh data dir would
+    # torch for batches and queries: exporting the ONNX graph (~5 s) in every test's fresh data dir would
     # dominate the run; the session's seed index exports it once and tests that path.
     env = {
         "NEWSBOT_DATA_DIR": str(tmp_path / "data"),

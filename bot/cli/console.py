@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 from rich.console import Console
@@ -24,38 +25,37 @@ def print_json(payload: Any) -> None:
 
 
 class RichSyncProgress(SyncProgress):
-    """Articles and chunks embedded, with a rate, on stderr; silent when nothing needs embedding."""
+    """Articles embedded (the bar), chunks and their rate, on stderr; silent when nothing needs embedding."""
 
     def __init__(self, console: Console = err):
         self.console = console
         self.progress: Progress | None = None
 
-    def start(self, articles: int, chunks: int) -> None:
-        if not chunks:
+    def start(self, articles: int) -> None:
+        if not articles:
             return
         self.progress = Progress(
             TextColumn("[bold]Embedding[/]"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("chunks · {task.fields[articles]} articles · {task.fields[rate]}"),
+            TextColumn("articles · {task.fields[chunks]} chunks · {task.fields[rate]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=self.console,
             transient=False,
         )
         self.progress.start()
-        self.task = self.progress.add_task("embed", total=chunks, articles=f"0/{articles}", rate="")
-        self._articles = (0, articles)
+        self.task = self.progress.add_task("embed", total=articles, chunks=0, rate="")
+        self._chunks = 0
+        self._began = time.perf_counter()
 
     def advance(self, articles: int, chunks: int) -> None:
         if self.progress is None:
             return
-        done = self._articles[0] + articles
-        self._articles = (done, self._articles[1])
-        self.progress.advance(self.task, chunks)
-        task = self.progress.tasks[0]
-        rate = f"{task.speed:.0f} chunks/s" if task.speed else ""
-        self.progress.update(self.task, articles=f"{done}/{self._articles[1]}", rate=rate)
+        self._chunks += chunks
+        seconds = time.perf_counter() - self._began
+        rate = f"{self._chunks / seconds:.0f} chunks/s" if seconds > 0 else ""
+        self.progress.update(self.task, advance=articles, chunks=self._chunks, rate=rate)
 
     def finish(self) -> None:
         if self.progress is not None:

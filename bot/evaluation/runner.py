@@ -150,7 +150,10 @@ def run_eval(
 
             progress.stage(f"indexing {len(articles)} articles with the LangChain baseline")
             t0 = time.perf_counter()
-            naive = NaiveRag(index.embedder, Path(tmp) / "baseline")
+            from indexing.embedding.models import get_embedder
+
+            s = settings.index  # the textbook pipeline's embeddings: the same weights, every core as for newsbot's batches
+            naive = NaiveRag(get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size), Path(tmp) / "baseline")
             chunks = naive.build(articles.values(), progress.baseline_chunks)
             index_seconds = time.perf_counter() - t0
             results = evaluate(naive, dataset.questions, articles, progress)

@@ -1,111 +1,114 @@
-"""A light query-time embedder: the same model exported to ONNX, run by onnxruntime + tokenizers.
+"""The embedding model run by onnxruntime + tokenizers: batch indexing and single questions, no torch.
 
-`newsbot ask` needs one vector per question. Importing sentence-transformers (torch, transformers,
-scipy) costs 7-10 s before that; onnxruntime needs well under one. The export is made once, by the
-indexer (which has torch loaded anyway), into the data dir; its vectors match torch's to cosine
-1.0000 (fp32), so they search the same index.
+`newsbot ask` needs one vector per question: importing sentence-transformers (torch, transformers,
+scipy) costs 7-10 s before that, onnxruntime well under one. Indexing embeds thousands of chunks
+with the fused graph (onnxruntime's BERT fusions), which does less work per chunk than torch's eager
+model. One class serves both; they differ in threads (one question: NEWSBOT_THREADS, batches: every core)
+and both load the graph of the index's precision (indexing.embedding.export), so an index's
+vectors and its questions' vectors always come from one graph.
 """
 
 from __future__ import annotations
 
-import logging
-import os
+import json
 import threading
-import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-log = logging.getLogger(__name__)
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+from indexing.embedding.models import load_tokenizer, max_tokens_of, word_pieces
+from indexing.embedding.pooling import Spans, embed_pooled
 
 
-def export_onnx(transformer_model: Any, path: Path) -> bool:
-    """Export a Hugging Face encoder (torch) to ONNX at `path` (atomically); False if it cannot."""
-    import torch
+class OnnxEmbedder:
+    """embed_query / embed_documents / embed_with_spans / count_tokens, like SentenceTransformerEmbedder."""
 
-    class _Encoder(torch.nn.Module):
-        def __init__(self, model: Any):
-            super().__init__()
-            self.model = model
+    backend = "onnx"
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.partial")  # two processes exporting at once never share one
-    example = torch.tensor([[101, 2040, 102]])
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's warnings concern shapes we export as dynamic
-            torch.onnx.export(
-                _Encoder(transformer_model).eval(),
-                (example, torch.ones_like(example), torch.zeros_like(example)),
-                str(partial),
-                input_names=list(_INPUTS),
-                output_names=["last_hidden_state"],
-                dynamic_axes=axes,
-                opset_version=17,
-                dynamo=False,
-            )
-            partial.replace(path)
-            return True
-    except Exception as exc:  # an exporter failure only costs speed: queries stay on torch
-        log.warning("could not export the embedding model to ONNX (%s); queries will use torch", exc)
-        partial.unlink(missing_ok=True)
-        return False
-    finally:
-        # The exporter restores the wrapper's training flag afterwards, recursively: put the shared
-        # model back in eval mode, or dropout would make every later embedding random.
-        transformer_model.eval()
-
-
-class OnnxQueryEmbedder:
-    """embed_query / embed_documents / count_tokens like SentenceTransformerEmbedder, without torch."""
-
-    def __init__(self, name: str, model_dir: Path, onnx_path: Path, threads: int = 1, max_tokens: int = 256):
+    def __init__(
+        self,
+        name: str,
+        model_dir: Path,
+        graph: Path,
+        precision: str,
+        threads: int = 1,
+        batch_size: int = 32,
+        prepare: Callable[[], object] | None = None,
+    ):
         self.name = name
         self.model_dir = model_dir
-        self.onnx_path = onnx_path
+        self.graph = graph
+        self.precision = precision
         self.threads = threads
-        self.max_tokens = max_tokens
+        # Dynamic int8 quantises activations with one scale per run: batched, a text's vector would depend
+        # on its neighbours and padding (cosine ~0.99 to itself alone, as far as int8 is from fp32), so
+        # int8 embeds each text alone and a question meets exactly the vectors its text would get.
+        self.batch_size = 1 if precision == "int8" else batch_size
+        self.max_tokens = max_tokens_of(model_dir)
+        self._prepare = prepare  # makes the graph file, when it may not exist yet (the export)
         self._lock = threading.Lock()
+        self._opening = threading.Lock()
+        self._opened: Any = None
 
-    @cached_property
-    def _session(self):
+    @property
+    def _session(self):  # onnxruntime.InferenceSession
+        with self._opening:  # one session (and at most one export) however many threads ask at once
+            if self._opened is None:
+                self._opened = self._open()
+            return self._opened
+
+    def _open(self):
         import onnxruntime
 
+        if self._prepare is not None:
+            self._prepare()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
-        return onnxruntime.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        # Idle pool threads spin by default, taking cycles from whatever else runs on the cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return onnxruntime.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
 
     @cached_property
-    def tokenizer(self):
-        from tokenizers import Tokenizer
+    def _inputs(self) -> frozenset[str]:
+        """The inputs the graph takes (the fused graph may drop token_type_ids, which are all zero here)."""
+        return frozenset(i.name for i in self._session.get_inputs())
 
-        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        tokenizer.enable_truncation(self.max_tokens)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        return tokenizer
+    @cached_property
+    def tokenizer(self):  # tokenizers.Tokenizer: truncated to what the model reads, padded per batch
+        return load_tokenizer(self.model_dir, self.max_tokens)
+
+    @cached_property
+    def _counting_tokenizer(self):
+        return load_tokenizer(self.model_dir)
+
+    @cached_property
+    def dimension(self) -> int:
+        """The transformer's width (the graph's output), from its config: no session (nor export) for an empty call."""
+        return int(json.loads((self.model_dir / "config.json").read_text())["hidden_size"])
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [sum(e.attention_mask) - 2 for e in self.tokenizer.encode_batch(list(texts))]
+        return word_pieces(self._counting_tokenizer, texts)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        with self._lock:
-            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
-        pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
-        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+        vectors, _ = embed_pooled(texts, None, self.tokenizer, self._forward, self.batch_size, self.dimension)
+        return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+    def embed_with_spans(self, texts: Sequence[str], spans: Spans) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors plus, from the same forward pass, one vector per character span of each text
+        (the mean of the span's token vectors, unit length): the sentences' vectors, stored for the answerer."""
+        vectors, span_vectors = embed_pooled(texts, spans, self.tokenizer, self._forward, self.batch_size, self.dimension)
+        assert span_vectors is not None
+        return vectors, span_vectors
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        session = self._session
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        with self._lock:  # one run at a time: the session's pool already has this embedder's threads
+            return session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]

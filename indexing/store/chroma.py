@@ -3,7 +3,7 @@
 Two collections share a prefix:
 - `<prefix>_chunks`: one record per chunk (vector, text, offsets, article id and article sha256).
 - `<prefix>_articles`: one record per article (its committed sha256 and a status) and one meta
-  record (sync generation, last sync).
+  record (sync generation, last sync, and the precision and backend that made the vectors).
 
 A chunk is visible to queries only when its sha256 equals its article's committed sha256, so an
 article is replaced atomically by one small upsert. Order for a write: mark pending, add chunks,
@@ -128,9 +128,7 @@ class ChunkStore:
         prefix = settings.collection_prefix
         try:
             chunks = self.client.get_or_create_collection(
-                f"{prefix}_chunks",
-                metadata={"hnsw:space": "cosine", "embed_model": model},
-                embedding_function=None,
+                f"{prefix}_chunks", metadata={"hnsw:space": "cosine", "embed_model": model}, embedding_function=None
             )
             articles = self.client.get_or_create_collection(f"{prefix}_articles", embedding_function=None)
         except StoreError:
@@ -145,6 +143,35 @@ class ChunkStore:
                 f"the index at {settings.location} was built with the embedding model {built_with!r}, not {model!r}; "
                 f"set NEWSBOT_EMBED_MODEL={built_with} or use another NEWSBOT_DATA_DIR / NEWSBOT_COLLECTION"
             )
+        meta = self.meta()
+        self._maker_recorded = bool(meta.get("embed_precision"))
+        self._maker_guessed = not self._maker_recorded and not self.chunk_count()  # empty: the settings' guess
+        self.precision, self.built_by = self._vectors_made_by(meta)
+
+    def _vectors_made_by(self, meta: dict[str, Any]) -> tuple[str, str]:
+        """(precision, backend) of the index's vectors: as recorded before its first vector was written;
+        an index from before precisions were recorded holds torch's fp32 vectors; an index without
+        vectors takes the settings'. Settings whose vectors would not compare are refused."""
+        if meta.get("embed_precision"):
+            made_by = (str(meta["embed_precision"]), str(meta.get("embed_backend", "")))
+        elif self.chunk_count():
+            made_by = ("fp32", "torch")
+        else:
+            return self.settings.new_index_precision, self.settings.backend
+        _check_precision(self.settings, *made_by)
+        return made_by
+
+    def record_maker(self, backend: str, precision: str) -> None:
+        """Say what makes this index's vectors before the first of them is stored (once per store). A
+        maker of another precision is refused: its vectors would not compare with the index's."""
+        if precision != self.precision:
+            raise StoreError(f"the index at {self.settings.location} holds {self.precision} vectors; {precision} ones cannot join them")
+        if self._maker_recorded:
+            return
+        if self._maker_guessed:
+            self.built_by = backend
+        self._put_records([META_ID], [{"kind": "meta", "embed_precision": self.precision, "embed_backend": self.built_by}])
+        self._maker_recorded = True
 
     # ---- the registry -------------------------------------------------------------------------
     def article_records(self) -> dict[str, ArticleRecord]:
@@ -178,6 +205,7 @@ class ChunkStore:
         if not items:
             return
         metas = {p.article.id: _article_meta(p.article, len(p.chunks)) for p in items}
+        self.record_maker(self.built_by, self.precision)  # when the caller did not say (the indexer does)
         self._put_records(
             [p.article.id for p in items],
             [{**metas[p.article.id], "sha256": p.previous_sha, "status": "pending"} for p in items],
@@ -335,6 +363,18 @@ class ChunkStore:
             if m is not None and d is not None  # deleted meanwhile by a concurrent sync
         }
         return [by_id[i] for i in ids if i in by_id]
+
+
+def _check_precision(settings: IndexSettings, precision: str, built_by: str) -> None:
+    """Refuse settings whose vectors would not be comparable with the index's: int8 and fp32 vectors
+    of one model differ (cosine ~0.99), so a question must be embedded at the index's precision.
+    fp32 from torch and from ONNX are the same vectors (cosine >= 0.9999) and may meet."""
+    where = f"the index at {settings.location} holds {precision} vectors (made by {built_by})"
+    fix = "or use another NEWSBOT_DATA_DIR / NEWSBOT_COLLECTION"
+    if settings.embed_precision not in ("auto", precision):
+        raise StoreError(f"{where}, not {settings.embed_precision}; set NEWSBOT_EMBED_PRECISION={precision} (or auto) {fix}")
+    if precision == "int8" and settings.backend != "onnx":
+        raise StoreError(f"{where}, which only the onnx backend makes; set NEWSBOT_EMBED_BACKEND=onnx {fix}")
 
 
 def _stored_chunks(got: dict[str, Any]) -> Iterator[StoredChunk]:

@@ -24,6 +24,10 @@ from indexing.errors import StoreError
 
 PROTOCOL = 1  # bump when a frame's meaning changes: a newer client refuses an older owner in one line
 _LENGTH = struct.Struct("!Q")
+# Socket folders are named for what they are, so the sweep can never take another "newsbot-..." folder
+# (an eval's or a benchmark's temporary data dir).
+_FOLDER_PREFIX = "newsbot-owner-"
+_SOCKET = "owner.sock"
 
 
 class OwnerGone(Exception):
@@ -56,8 +60,8 @@ class OwnerServer:
 
     def __init__(self, run: Callable[[str, str, dict[str, Any]], Any]):
         self.run = run  # executes one call on the owner's Chroma
-        self.folder = tempfile.mkdtemp(prefix="newsbot-")  # 0700: only this user reaches the socket
-        self.address = os.path.join(self.folder, "owner.sock")
+        self.folder = tempfile.mkdtemp(prefix=_FOLDER_PREFIX)  # 0700: only this user reaches the socket
+        self.address = os.path.join(self.folder, _SOCKET)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.listener.bind(self.address)
@@ -118,9 +122,10 @@ def _portable(exc: Exception) -> Exception:
 def remove_stale_socket(info: dict[str, Any]) -> None:
     """A killed owner's socket folder (we hold the lock now, so it is dead): remove it if it is one of ours;
     and, once per process, the folders other killed owners left whose sockets nobody listens on."""
-    folder = os.path.dirname(str(info.get("socket") or ""))
-    if folder and os.path.basename(folder).startswith("newsbot-") and os.path.dirname(folder) == tempfile.gettempdir():
-        shutil.rmtree(folder, ignore_errors=True)
+    address = str(info.get("socket") or "")
+    folder = os.path.dirname(address)
+    if folder and os.path.basename(address) == _SOCKET and os.path.dirname(folder) == tempfile.gettempdir():
+        _remove_socket_folder(folder)
     if not _swept.is_set():
         _swept.set()
         _sweep(tempfile.gettempdir())
@@ -131,27 +136,38 @@ _swept = threading.Event()
 
 def _sweep(tmp: str) -> None:
     try:
-        names = [n for n in os.listdir(tmp) if n.startswith("newsbot-")]
+        names = [n for n in os.listdir(tmp) if n.startswith(_FOLDER_PREFIX)]
     except OSError:
         return
     for name in names:
         folder = os.path.join(tmp, name)
-        address = os.path.join(folder, "owner.sock")
+        address = os.path.join(folder, _SOCKET)
         try:
             info = os.stat(folder)
             if info.st_uid != os.getuid():
                 continue
             if not os.path.exists(address):  # an owner binds right after making the folder: an old empty one is litter
                 if time.time() - info.st_mtime > 60:
-                    shutil.rmtree(folder, ignore_errors=True)
+                    _remove_socket_folder(folder)
                 continue
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
                 probe.settimeout(0.2)
                 probe.connect(address)  # a live owner answers: leave it
         except ConnectionRefusedError:  # a socket file nobody listens on: its owner was killed
-            shutil.rmtree(folder, ignore_errors=True)
+            _remove_socket_folder(folder)
         except OSError:
             continue
+
+
+def _remove_socket_folder(folder: str) -> None:
+    """The dead socket, then the folder only if that left it empty: never anything else that is in it."""
+    address = os.path.join(folder, _SOCKET)
+    try:
+        if os.path.exists(address) and not os.path.isdir(address):
+            os.unlink(address)
+        os.rmdir(folder)
+    except OSError:
+        pass
 
 
 class _Acceptor:

@@ -128,7 +128,7 @@ from indexing.store.chroma import ChunkStore
 
 indexer.WRITE_BATCH_CHUNKS = 6  # many small write_articles calls, so kills land inside writes too
 settings = IndexSettings.from_env(SettingsSource(env={
-    "NEWSBOT_DATA_DIR": sys.argv[1], "NEWSBOT_CONFIG": "/nonexistent.toml",
+    "NEWSBOT_DATA_DIR": sys.argv[1], "NEWSBOT_CONFIG": "/nonexistent.toml", "NEWSBOT_EMBED_BACKEND": "torch",
     "NEWSBOT_CHUNK_TOKENS": sys.argv[3], "NEWSBOT_CHUNK_OVERLAP": sys.argv[4]}))
 embedder = get_embedder(settings.embed_model, settings.threads, settings.embed_batch_size)
 embedder.embed_query("warm up")

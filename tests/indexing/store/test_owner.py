@@ -104,3 +104,32 @@ def test_a_holder_that_cannot_serve_is_refused_up_front_in_one_line(index_settin
     finally:
         squatter.kill()
         squatter.wait()
+
+
+def test_the_sweep_removes_dead_owner_sockets_and_nothing_else(tmp_path):
+    """It once took every 'newsbot-*' folder in the temp dir without a socket: an eval's temporary data
+    dir (newsbot-eval-...) vanished under its running Chroma ('attempt to write a readonly database')."""
+    import socket
+    import time
+
+    from indexing.store.owner_socket import _FOLDER_PREFIX, _sweep
+
+    old = time.time() - 3600
+    eval_dir = tmp_path / "newsbot-eval-abc123"  # someone else's data dir, with work in it
+    (eval_dir / "chroma").mkdir(parents=True)
+    (eval_dir / "chroma" / "chroma.sqlite3").write_text("data")
+    litter = tmp_path / f"{_FOLDER_PREFIX}empty"  # an owner killed before it bound
+    litter.mkdir()
+    dead = tmp_path / f"{_FOLDER_PREFIX}dead"  # an owner killed while it listened
+    dead.mkdir()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.bind(str(dead / "owner.sock"))  # bound, never listening: connecting is refused
+        crowded = tmp_path / f"{_FOLDER_PREFIX}crowded"  # a dead socket beside a file that is not ours to take
+        crowded.mkdir()
+        (crowded / "notes.txt").write_text("keep")
+        for folder in (eval_dir, litter, dead, crowded):
+            os.utime(folder, (old, old))
+        _sweep(str(tmp_path))
+    assert (eval_dir / "chroma" / "chroma.sqlite3").read_text() == "data"
+    assert not litter.exists() and not dead.exists()
+    assert (crowded / "notes.txt").read_text() == "keep"

@@ -28,7 +28,7 @@ def test_text_vectors_equal_sentence_transformers_encode(embedder):
 
 
 def test_every_indexed_chunk_carries_one_vector_per_sentence(seed_index):
-    question = seed_index.embedder.embed_query("Who led the US delegation to the talks?")
+    question = seed_index.query_embedder.embed_query("Who led the US delegation to the talks?")
     best = (-1.0, "")
     for chunk in seed_index.store.iter_chunks():
         matrix = chunk.sentence_matrix(384)
@@ -36,29 +36,3 @@ def test_every_indexed_chunk_carries_one_vector_per_sentence(seed_index):
         for (start, end), vector in zip(chunk.sentences, matrix):
             best = max(best, (float(vector @ question), chunk.text[start - chunk.start : end - chunk.start]))
     assert best[1].startswith("Wendy R., Under Secretary of State, led the U.S. delegation")
-
-
-def test_the_onnx_query_model_matches_torch(seed_index):
-    """The seed index exported the model once; questions are embedded by onnxruntime, same vectors."""
-    from indexing.embedding.onnx import OnnxQueryEmbedder
-
-    assert seed_index.onnx_path.is_file()
-    query_embedder = seed_index.query_embedder
-    assert isinstance(query_embedder, OnnxQueryEmbedder)
-    questions = ["Who led the US delegation?", "How many members does NATO have, and since when?"]
-    fast = query_embedder.embed_documents(questions)
-    reference = seed_index.embedder.embed_documents(questions)
-    assert np.all((fast * reference).sum(axis=1) > 0.9999)
-
-
-def test_exporting_to_onnx_leaves_the_shared_model_deterministic(embedder, tmp_path):
-    """The exporter restores its wrapper's training flag; the model must stay in eval mode (no dropout)."""
-    from indexing.embedding.onnx import export_onnx
-
-    texts = ["NATO talks\nNATO has 30 members, so there were 30 against one in the crowd."]
-    before, _ = embedder.embed_with_spans(texts, [[(11, 40)]])
-    assert export_onnx(embedder.model[0].auto_model, tmp_path / "model.onnx")
-    assert not embedder.model[0].auto_model.training
-    after, _ = embedder.embed_with_spans(texts, [[(11, 40)]])
-    again, _ = embedder.embed_with_spans(texts, [[(11, 40)]])
-    assert np.allclose(before, after, atol=1e-6) and np.allclose(after, again, atol=1e-6)
