@@ -17,6 +17,7 @@ from reader.features import Window
 
 MAX_ANSWER_TOKENS = 30
 TOP_N = 20
+ALTERNATIVES = 10  # runner-up spans kept per passage, for a caller that knows what form the answer takes
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,11 @@ class SpanGuess:
     span_score: float  # start + end logit of the span
     null_score: float  # start + end logit of [CLS]: "no answer here"
     has_answer_logit: float  # the separate has-answer head
+    alternatives: tuple[tuple[int, int, float], ...] = ()  # the next best (start, end, span_score), best first
+
+    def instead(self, start: int, end: int, span_score: float) -> SpanGuess:
+        """This reading with another of its spans as the answer (its own score, the same no-answer evidence)."""
+        return SpanGuess(start, end, span_score, self.null_score, self.has_answer_logit)
 
     @property
     def margin(self) -> float:
@@ -63,15 +69,17 @@ def window_spans(
 def best_span(
     start_logits: Sequence[np.ndarray], end_logits: Sequence[np.ndarray], has_answer: Sequence[float], windows: Sequence[Window]
 ) -> SpanGuess | None:
-    """The best span over all windows of one passage (None if no window has passage tokens)."""
-    best: tuple[float, int, int, int] | None = None
+    """The best span over all windows of one passage (None if no window has passage tokens), with
+    its runners-up as alternatives."""
     null = min(float(s[0] + e[0]) for s, e in zip(start_logits, end_logits))
-    for k, (s, e, window) in enumerate(zip(start_logits, end_logits, windows)):
-        for first, last, score in window_spans(s, e, window):
-            if best is None or score > best[0]:
-                best = (score, k, first, last)
-    if best is None:
+    scored: dict[tuple[int, int], float] = {}
+    for s, e, window in zip(start_logits, end_logits, windows):
+        for first, last, score in window_spans(s, e, window, n_best=ALTERNATIVES + 1):
+            span = window.char_span(first, last)
+            scored[span] = max(score, scored.get(span, -np.inf))  # overlapping windows see a span twice
+    if not scored:
         return None
-    score, k, first, last = best
-    start, end = windows[k].char_span(first, last)
-    return SpanGuess(start, end, score, null, float(max(has_answer)))
+    ranked = sorted(scored.items(), key=lambda item: item[1], reverse=True)
+    (start, end), score = ranked[0]
+    alternatives = tuple((a, b, value) for (a, b), value in ranked[1 : ALTERNATIVES + 1])
+    return SpanGuess(start, end, score, null, float(max(has_answer)), alternatives)

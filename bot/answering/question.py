@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -18,6 +18,8 @@ MONEY = ("MONEY", "CARDINAL", "QUANTITY")
 DURATION = ("TIME", "DATE", "QUANTITY", "CARDINAL")
 ORG = ("ORG", "NORP", "GPE")
 COUNTRY = ("GPE", "LOC", "NORP")
+AGE = ("DATE", "CARDINAL")
+SHARE = ("PERCENT", "CARDINAL")
 
 _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -25,8 +27,8 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         MONEY,
     ),
     (r"\bhow long\b|\bfor how long\b", DURATION),
-    (r"\bhow old\b", ("DATE", "CARDINAL")),
-    (r"\b(what|which) (percentage|percent|share|proportion)\b|\bwhat per ?cent\b", ("PERCENT", "CARDINAL")),
+    (r"\bhow old\b", AGE),
+    (r"\b(what|which) (percentage|percent|share|proportion)\b|\bwhat per ?cent\b", SHARE),
     (r"\bhow (many|much)\b|\bwhat (number|amount)\b|\bhow large\b|\bhow big\b", NUMBER),
     (r"\bwhen\b|\b(what|which) (year|month|day|date|time|decade|century)\b|\bwhat time\b", TIME),
     (r"\b(what|which|in which|in what) (country|countries|nation)\b", COUNTRY),
@@ -164,3 +166,40 @@ _AMOUNT_OF_TIME = re.compile(
 def is_amount_of_time(text: str) -> bool:
     """ "four hours", "3 months", "a decade": an answer to "how long", unlike "the end of September"."""
     return bool(_AMOUNT_OF_TIME.search(text))
+
+
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+    r"|hundreds?|thousands?|millions?|billions?|dozens?|half|quarter|third)\b",
+    re.I,
+)
+
+
+def has_number(text: str) -> bool:
+    return bool(_NUMBER.search(text))
+
+
+_MONEY = re.compile(
+    r"[$€£¥₹]|\b(dollars?|euros?|pounds?|yen|yuan|rupees?|francs?|cents?|pence|usd|eur|gbp|million|billion|trillion|bn|m)\b", re.I
+)
+
+
+def is_money(text: str) -> bool:
+    """ "$1.2 billion", "45 million euros": an answer to "how much did it cost", unlike "55,000" seats."""
+    return has_number(text) and bool(_MONEY.search(text))
+
+
+def answer_form(question: str) -> Callable[[str], bool] | None:
+    """What a short answer to `question` must look like, where the question leaves no doubt: a sum
+    of money for "how much did it cost / will she be paid", a number for "how many / how much / how
+    old / what percentage", and for "how long" a number or an amount of time ("four hours", "a
+    decade", "1.2 km"), never a day or a name. None for the rest, whose answers take too many forms
+    to check by their words."""
+    wanted = expected_types(question)
+    if wanted == DURATION:
+        return lambda text: has_number(text) or is_amount_of_time(text)
+    if wanted == MONEY:
+        return is_money
+    if wanted in (NUMBER, AGE, SHARE):
+        return has_number
+    return None

@@ -6,7 +6,7 @@ import pytest
 
 from bot.answering.heuristic import _restates
 from bot.answering.places import is_country, place_fit
-from bot.answering.question import analyse, expected_types, is_elliptical, last_full_question
+from bot.answering.question import analyse, answer_form, expected_types, is_elliptical, last_full_question
 
 
 @pytest.mark.parametrize(
@@ -98,3 +98,16 @@ def test_each_thread_gets_its_own_stemmer():
     thread.start()
     thread.join()
     assert theirs[0] is not mine  # PyStemmer instances must not be called concurrently
+
+
+def test_the_answer_form_is_checked_only_where_the_question_leaves_no_doubt():
+    how_long = answer_form("For how long did the meeting go on?")
+    assert how_long is not None and how_long("four hours") and how_long("1.2 km") and not how_long("Monday")
+    how_many = answer_form("How many aircraft will the combined group operate?")
+    assert how_many is not None and how_many("210") and how_many("about two dozen") and not how_many("Northwind")
+    how_old = answer_form("How old is Aditya Rao?")
+    assert how_old is not None and how_old("12") and not how_old("Ohio")
+    cost = answer_form("How much did Harbor City's new stadium cost?")
+    assert cost is not None and cost("$1.2 billion") and cost("45 million euros") and not cost("55,000")
+    assert answer_form("Who was elected mayor of Porto?") is None
+    assert answer_form("Why did the board choose Marta Silva?") is None
