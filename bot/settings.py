@@ -40,7 +40,7 @@ class BotSettings(SettingsModel):
     top_k: int = setting(5, env="NEWSBOT_TOP_K", doc="Passages cited at most, and given to a generative model", ge=1, le=20)
     candidates: int = setting(30, env="NEWSBOT_CANDIDATES", doc="Hits each retriever (dense, BM25) contributes before fusion", ge=1)
     answerer: str = setting(
-        "heuristic",
+        "reader",
         env="NEWSBOT_ANSWERER",
         pattern="^(reader|heuristic)$",
         doc="Offline answerer: `reader` (the trained reading model) or `heuristic` (NER spans); a configured `NEWSBOT_LLM` answers instead",
@@ -48,7 +48,7 @@ class BotSettings(SettingsModel):
     min_confidence: float | None = setting(
         None,
         env="NEWSBOT_MIN_CONFIDENCE",
-        shown="the answerer's own (reader 0.50, heuristic 0.40)",
+        shown="the answerer's own (reader 0.88, heuristic 0.40)",
         ge=0.0,
         le=1.0,
         doc="Refusal threshold on the answer's confidence (tuned per answerer: see Quality)",

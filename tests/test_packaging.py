@@ -1,4 +1,5 @@
-"""A built wheel (not the editable checkout) carries the seed articles and the prompts."""
+"""A built wheel (not the editable checkout) carries the seed articles, the prompts and the reader,
+and answers the seed questions with the reader from there."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import subprocess
 import sys
 import venv
 
-from testsupport.corpora import REPO
+import pytest
+
+from testsupport.corpora import DATA, REPO
 
 PROBE = """
 import json
@@ -20,7 +23,26 @@ print(json.dumps({"package": indexing.__file__, "seeds": sorted(p.name for p in 
 """
 
 
-def test_a_wheel_install_finds_the_bundled_seeds_and_prompts(tmp_path):
+READER_PROBE = """
+import json, sys
+from bot import BotSettings, NewsBot
+from indexing import SettingsSource
+from reader.runtime import WEIGHTS_DIR
+
+data, cache, questions = sys.argv[1:4]
+env = {"NEWSBOT_DATA_DIR": data, "NEWSBOT_CACHE_DIR": cache, "NEWSBOT_CONFIG": data + "/none.toml"}
+bot = NewsBot(BotSettings.from_env(SettingsSource(env=env)))
+bot.ensure_indexed()
+asked = [json.loads(line) for line in open(questions, encoding="utf-8") if line.strip()]
+answers = [bot.ask(q["question"]).to_json() for q in asked]
+print(json.dumps({"weights": str(WEIGHTS_DIR), "answerer": bot.answerer.name, "asked": asked, "answers": answers}))
+"""
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """newsbot built as a wheel and installed into a fresh venv (which sees the system's dependencies)."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     # Build from a copy: setuptools writes build/ into the source tree.
     source = tmp_path / "source"
     for name in ("pyproject.toml", "README.md"):
@@ -38,6 +60,11 @@ def test_a_wheel_install_finds_the_bundled_seeds_and_prompts(tmp_path):
     install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)]
     subprocess.run(install, check=True, capture_output=True, timeout=300)
 
+    return env_dir, python
+
+
+def test_a_wheel_install_finds_the_bundled_seeds_and_prompts(installed, tmp_path):
+    env_dir, python = installed
     probe = subprocess.run([str(python), "-c", PROBE], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     found = json.loads(probe.stdout)
@@ -45,3 +72,20 @@ def test_a_wheel_install_finds_the_bundled_seeds_and_prompts(tmp_path):
     assert found["seeds_dir"].startswith(str(env_dir)) and found["prompts_dir"].startswith(str(env_dir))
     assert found["seeds"] == sorted(p.name for p in (REPO / "seeds").iterdir())
     assert found["answer"] == (REPO / "prompts" / "answer.md").read_text(encoding="utf-8")
+
+
+def test_the_installed_wheel_answers_the_seed_questions_with_its_reader(installed, tmp_path):
+    env_dir, python = installed
+    questions = DATA / "seed_questions.jsonl"
+    command = [str(python), "-c", READER_PROBE, str(tmp_path / "data"), str(tmp_path / "cache"), str(questions)]
+    probe = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    found = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert found["weights"].startswith(str(env_dir)), "the reader's weights come from the installed wheel"
+    assert found["answerer"] == "reader"
+    assert list((tmp_path / "cache" / "reader").glob("reader-*.int8.onnx")), "the int8 graph was derived from the shipped weights"
+    for question, answer in zip(found["asked"], found["answers"]):
+        if question["answers"]:
+            assert answer["answered"] and any(a in answer["answer"] for a in question["answers"]), (question, answer["answer"])
+        else:
+            assert not answer["answered"], (question, answer["answer"])

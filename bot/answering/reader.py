@@ -6,8 +6,9 @@
    head, minus the threshold tuned on held-apart data) and a rank: answerability plus a little of
    the retrieval score. The best-ranked passage gives the answer; the same ranking reorders the
    passages (`rerank`).
-3. Confidence is the sigmoid of that passage's answerability: below `min_confidence` (0.5 = the
-   tuned threshold) the answer is a plain refusal, with the closest passages listed apart.
+3. Confidence is the sigmoid of that passage's answerability: below `min_confidence` (0.88, two
+   logits above the held-apart threshold, as SQuAD 2.0 dev asked) the answer is a plain refusal,
+   with the closest passages listed apart.
 4. The quote is the sentence (or sentences) holding the span, verbatim; the highlight is the span.
    Why/how questions, and spans too long to be a short answer, are answered with the sentence.
 """
@@ -16,23 +17,25 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.answer import REFUSAL, Answer, Citation
 from bot.answering.base import Request
-from bot.answering.question import ask_like, is_elliptical, last_full_question
+from bot.answering.condense import own_question
+from bot.answering.question import answer_form, ask_like, is_elliptical, last_full_question
 from bot.answering.quotes import citation, sentence_bounds
 from bot.retrieval.search import Passage
 from reader.decoding import SpanGuess
 from reader.metrics import normalize_answer
 from reader.runtime import Calibration, ReaderSession
 
-DEFAULT_MIN_CONFIDENCE = 0.5  # the calibrated threshold itself: the reader's own refusal point
+DEFAULT_MIN_CONFIDENCE = 0.88  # 2 logits above the held-apart threshold: tuned on SQuAD 2.0 dev (README, Quality)
 READ_BATCH = 4  # passages per reading round
 MAX_READ = 8  # passages read at most
 EARLY_STOP = 0.9  # a passage this confident ends the reading
 RETRIEVAL_WEIGHT = 2.0  # answerability logits per unit of fused retrieval score
+FORM_PENALTY = 4.0  # how far below the refusal point a passage falls when none of its spans has the wanted form
 LONG_SPAN_WORDS = 12  # a longer span reads better as its whole sentence
 _MAX_CITATIONS = 3
 _EXPLANATORY = re.compile(r"^\W*(why|how (?!many|much|long|old|far|often|big|large|tall|high))\b|\bwhat happened\b|\bexplain\b", re.I)
@@ -86,10 +89,16 @@ class ReaderAnswerer:
     def read(self, question: str, passages: Sequence[Passage], stop_early: bool = True) -> list[Reading]:
         """Readings of up to MAX_READ passages, in rounds of READ_BATCH; best rank first."""
         readings: list[Reading] = []
+        fits = answer_form(question)
         for lo in range(0, min(len(passages), MAX_READ), READ_BATCH):
             batch = list(passages[lo : min(lo + READ_BATCH, MAX_READ)])
             for passage, guess in zip(batch, self.session.read([question] * len(batch), [p.chunk.text for p in batch])):
-                answerability = self.calibration.score(guess) if guess is not None else -20.0
+                answerability = -20.0
+                if guess is not None:
+                    guess, in_shape = in_form(guess, passage.chunk.text, fits) if fits else (guess, True)
+                    answerability = self.calibration.score(guess)
+                    if not in_shape:  # it answers something else: "55,000" seats for "how much did it cost"
+                        answerability = min(answerability, 0.0) - FORM_PENALTY
                 readings.append(Reading(passage, guess, answerability, answerability + RETRIEVAL_WEIGHT * passage.score))
             if stop_early and max(r.confidence for r in readings) >= EARLY_STOP:
                 break
@@ -128,18 +137,28 @@ class ReaderAnswerer:
         return Answer(f"{text} [1]", tuple(citations), True, request.question, request.standalone, best.confidence, (), trace)
 
 
+def in_form(guess: SpanGuess, text: str, fits: Callable[[str], bool]) -> tuple[SpanGuess, bool]:
+    """The reader's best span that has the form the question asks for ("four hours", not "Monday",
+    for "how long"), among its runners-up, and True; the best span and False when none has it."""
+    if fits(text[guess.start : guess.end]):
+        return guess, True
+    for start, end, score in guess.alternatives:
+        if fits(text[start:end]):
+            return guess.instead(start, end, score), True
+    return guess, False
+
+
 def reading_question(request: Request) -> str:
     """What the reader is asked: the question itself; for an elliptical follow-up ("and the Russian
-    side?") the last full question's frame around it; for another follow-up, the condensed question
-    (its words plus the earlier turns')."""
+    side?") the last full question's frame around it; for one that asks on its own after a link word
+    ("and who led the Russian side?") the question without the link; for another follow-up ("when
+    was that?"), the condensed question (its words plus the earlier turns')."""
     if not request.condensed:
         return request.question
-    if is_elliptical(request.question):
-        earlier = last_full_question([turn.question for turn in request.history])
-        rewritten = ask_like(request.question, earlier) if earlier else None
-        if rewritten:
-            return rewritten
-    return request.standalone
+    if not is_elliptical(request.question):
+        return own_question(request.question) or request.standalone
+    earlier = last_full_question([turn.question for turn in request.history])
+    return (ask_like(request.question, earlier) if earlier else None) or request.standalone
 
 
 def _quote(reading: Reading, highlight: bool = False) -> Citation:

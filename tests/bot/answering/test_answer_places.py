@@ -1,4 +1,4 @@
-"""Place answers end to end (real index, real NER): which state, which town, which country."""
+"""The heuristic answerer's place answers end to end (real index, real NER): which state, which town, which country."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def ask(news_index, tmp_path):
     ]
     write_jsonl(corpus / "news.jsonl", records)
     news_index.sync([corpus])
-    env = {"NEWSBOT_DATA_DIR": str(tmp_path / "d"), "NEWSBOT_CONFIG": str(tmp_path / "none")}
+    env = {"NEWSBOT_DATA_DIR": str(tmp_path / "d"), "NEWSBOT_CONFIG": str(tmp_path / "none"), "NEWSBOT_ANSWERER": "heuristic"}
     bot = NewsBot(BotSettings.from_env(SettingsSource(env=env)), index=news_index)
     return lambda question: bot.ask(question)
 

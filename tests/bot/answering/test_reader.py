@@ -1,0 +1,79 @@
+"""The reader answerer on the shipped weights, over a real index: spans, quotes, refusals, reranking."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import REFUSAL, strip_citation_marks
+from bot.answering.base import Request
+from bot.answering.reader import EARLY_STOP, READ_BATCH, ReaderAnswerer
+from bot.chain import NewsBot
+from testsupport.corpora import DATA, SEED_TEXT, article_text
+
+
+@pytest.fixture(scope="module")
+def trap_bot(tmp_path_factory, embedder):
+    """The trap corpus (tests/data/traps) indexed once, answered by the default answerer (the reader)."""
+    from bot.settings import BotSettings
+    from indexing.settings import SettingsSource
+
+    data = tmp_path_factory.mktemp("trap-index")
+    env = {"NEWSBOT_DATA_DIR": str(data), "NEWSBOT_CONFIG": str(data / "none"), "NEWSBOT_SEEDS": str(DATA / "traps")}
+    bot = NewsBot(BotSettings.from_env(SettingsSource(env=env)))
+    bot.index.sync()
+    assert isinstance(bot.answerer, ReaderAnswerer), "the reader is the default answerer"
+    return bot
+
+
+def test_the_answer_is_a_span_and_the_quote_the_whole_sentence_around_it(trap_bot):
+    answer = trap_bot.ask("How many aircraft will the combined group operate?")
+    assert answer.answered and answer.citations
+    cited = answer.citations[0]
+    text = article_text(DATA / "traps" / "airline_merger.txt")
+    assert text[cited.start : cited.end] == cited.quote, "the quote is verbatim article text"
+    assert cited.highlight is not None
+    start, end = cited.highlight
+    assert cited.start <= start < end <= cited.end, "the highlight lies inside the quote"
+    assert strip_citation_marks(answer.text) == text[start:end], "the answer is the highlighted span"
+    assert cited.quote.rstrip().endswith("."), "whole sentences, not a fragment"
+    assert cited.quote.startswith("The combined group")
+
+
+def test_a_question_the_articles_do_not_answer_is_refused_with_the_closest_passages_apart(trap_bot):
+    answer = trap_bot.ask("Which band headlined the festival in Oslo last summer?")
+    assert not answer.answered and answer.text == REFUSAL
+    assert answer.citations == () and answer.closest, "the nearest passages are listed, never as support"
+    assert answer.confidence < trap_bot.answerer.min_confidence
+
+
+def test_why_questions_are_answered_with_the_sentence(trap_bot):
+    answer = trap_bot.ask("Why did the board choose Marta Silva?")
+    assert answer.answered
+    assert strip_citation_marks(answer.text) == answer.citations[0].quote
+
+
+def test_rerank_puts_the_passage_that_answers_first(trap_bot):
+    request = trap_bot.request("Who finished second in the spelling bee?")
+    passages = trap_bot.search.search(request.standalone, k=8).passages
+    reversed_order = list(reversed(passages))
+    reranked = trap_bot.answerer.rerank(request, reversed_order)
+    assert sorted(p.chunk.id for p in reranked) == sorted(p.chunk.id for p in passages), "the same passages, reordered"
+    assert reranked[0].chunk.title == "Ohio sixth-grader wins national spelling bee"
+
+
+def test_reading_stops_early_once_a_passage_is_confident(trap_bot):
+    request = Request("How old is Aditya Rao?", "How old is Aditya Rao?")
+    passages = trap_bot.search.search(request.standalone, k=8).passages
+    readings = trap_bot.answerer.read(request.standalone, passages)
+    assert max(r.confidence for r in readings) >= EARLY_STOP
+    assert len(readings) == READ_BATCH < len(passages), "one round was enough"
+    assert len(trap_bot.answerer.read(request.standalone, passages, stop_early=False)) == len(passages)
+
+
+def test_seed_article_answers_are_verbatim_spans(seed_index, bot_settings):
+    bot = NewsBot(bot_settings, index=seed_index)
+    answer = bot.ask("Who led the US delegation?")
+    assert answer.answered
+    text = SEED_TEXT
+    for cited in answer.citations:
+        assert text[cited.start : cited.end] == cited.quote
