@@ -49,7 +49,7 @@ from indexing.settings import (  # noqa: E402
     WatchSettings,  # noqa: E402
 )
 from indexing.sources.files import read_file  # noqa: E402
-from indexing.store.chroma import PreparedArticle  # noqa: E402
+from indexing.store.records import PreparedArticle  # noqa: E402
 from indexing.text.chunking import chunk_text  # noqa: E402
 
 _SYLLABLES = ["ka", "lo", "mi", "ren", "to", "sa", "vel", "dor", "an", "is", "ul", "mar", "ten", "ro", "bi", "gan", "el", "os"]

@@ -47,7 +47,7 @@ from bot.settings import BotSettings  # noqa: E402
 from indexing.index import NewsIndex  # noqa: E402
 from indexing.settings import SettingsSource  # noqa: E402
 from indexing.sources.article import Article  # noqa: E402
-from indexing.store.chroma import PreparedArticle  # noqa: E402
+from indexing.store.records import PreparedArticle  # noqa: E402
 from indexing.text.chunking import Chunk  # noqa: E402
 from indexing.text.sentences import split_sentences  # noqa: E402
 

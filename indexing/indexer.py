@@ -14,7 +14,8 @@ from indexing.plan import SyncPlan, indexing_signature, plan_sync, versioned
 from indexing.settings import IndexSettings
 from indexing.sources.article import Article
 from indexing.sources.paths import path_text
-from indexing.store.chroma import ChunkStore, PreparedArticle
+from indexing.store.chroma import ChunkStore
+from indexing.store.records import PreparedArticle
 from indexing.text.chunking import Chunk, chunk_text
 
 __all__ = ["SyncPlan", "SyncProgress", "SyncReport", "embedding_text", "indexing_signature", "plan_sync", "sync", "versioned"]

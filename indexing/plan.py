@@ -21,7 +21,7 @@ from indexing.sources.article import Article
 from indexing.sources.files import read_file
 from indexing.sources.paths import is_under, path_text
 from indexing.sources.scan import scan
-from indexing.store.chroma import ArticleRecord
+from indexing.store.records import ArticleRecord
 
 log = logging.getLogger(__name__)
 

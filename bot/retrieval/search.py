@@ -19,8 +19,8 @@ import numpy as np
 from bot.retrieval.timescope import TimeScope, time_scope
 from indexing.index import NewsIndex
 from indexing.keyword.index import KeywordHit
-from indexing.store.chroma import StoredChunk
 from indexing.store.committed import CommittedHashes
+from indexing.store.records import StoredChunk
 
 # Convex fusion of cosine and max-normalised BM25. On RealTimeQA dev this beat reciprocal rank
 # fusion (MRR 0.71 vs 0.68, recall@5 0.93 vs 0.90); 0.7 was the best of 0.3-0.8.

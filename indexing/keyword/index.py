@@ -28,7 +28,8 @@ from pathlib import Path
 
 import indexing.keyword.files as bm25_files
 from indexing.keyword.bm25 import BM25Index, Doc, KeywordHit, tokenize
-from indexing.store.chroma import ArticleRecord, ChunkStore, StoredChunk
+from indexing.store.chroma import ChunkStore
+from indexing.store.records import ArticleRecord, StoredChunk
 
 __all__ = ["KeywordCache", "KeywordHit", "reconcile", "tokenize"]
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -28,96 +27,20 @@ from indexing.settings import IndexSettings
 from indexing.sources.article import Article
 from indexing.store.connect import open_client
 from indexing.store.guard import GuardedCollection
-from indexing.store.span_vectors import decode_vectors, encode_vectors
+from indexing.store.records import (
+    ArticleRecord,
+    PreparedArticle,
+    StoredChunk,
+    article_meta,
+    chunk_id,
+    chunk_meta,
+    record_from_meta,
+)
 from indexing.text.chunking import Chunk
 
 META_ID = "__newsbot_meta__"
 _BATCH = 1000  # well under Chroma's max batch (5,461 here)
 _REGISTRY_VECTOR = [1.0]  # the registry needs no vectors; Chroma needs one per record
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    id: str
-    sha256: str  # committed content hash ("" until the first commit)
-    status: str  # "ok" | "pending"
-    title: str
-    published: str  # ISO date or ""
-    source: str
-    origin: str
-    url: str
-    n_chunks: int
-    previous: str = ""  # during a replacement: the sha of the version being replaced, until its chunks are gone
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    id: str
-    article_id: str
-    sha256: str
-    title: str
-    published: str
-    source: str
-    url: str
-    ordinal: int
-    start: int
-    end: int
-    text: str
-    sentences: tuple[tuple[int, int], ...]
-    sentence_vectors: str = ""  # encoded by indexing.store.span_vectors; "" for chunks indexed without them
-
-    @property
-    def published_date(self) -> date | None:
-        """`published` as a date (None when unknown or unreadable)."""
-        try:
-            return date.fromisoformat(self.published) if self.published else None
-        except ValueError:
-            return None
-
-    def excerpt(self, start: int, end: int) -> str:
-        """The article's text from `start` to `end` (offsets into the article, inside this chunk)."""
-        return self.text[start - self.start : end - self.start]
-
-    def sentence_matrix(self, dim: int) -> np.ndarray | None:
-        """One unit vector per sentence, or None when the chunk was stored without them."""
-        if not self.sentence_vectors:
-            return None
-        matrix = decode_vectors(self.sentence_vectors, dim)
-        return matrix if len(matrix) == len(self.sentences) else None
-
-    @classmethod
-    def from_chroma(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
-        return cls(
-            id=chunk_id,
-            article_id=str(meta["article_id"]),
-            sha256=str(meta["sha256"]),
-            title=str(meta.get("title", "")),
-            published=str(meta.get("published", "")),
-            source=str(meta.get("source", "")),
-            url=str(meta.get("url", "")),
-            ordinal=int(meta["ordinal"]),
-            start=int(meta["start"]),
-            end=int(meta["end"]),
-            text=text,
-            sentences=tuple(tuple(s) for s in json.loads(str(meta.get("sentences", "[]")))),
-            sentence_vectors=str(meta.get("sentence_vectors", "")),
-        )
-
-
-@dataclass(frozen=True)
-class PreparedArticle:
-    """An article ready to write: its chunks, their vectors, and the hash it replaces ("" if new)."""
-
-    article: Article
-    chunks: Sequence[Chunk]
-    vectors: np.ndarray
-    previous_sha: str = ""
-    sentence_vectors: Sequence[np.ndarray | None] | None = None  # per chunk: one row per sentence
-
-
-def chunk_id(article: Article, ordinal: int) -> str:
-    # The hash in the id keeps a new version's chunks apart from the old ones until the commit.
-    return f"{article.id}#{article.sha256[:16]}#{ordinal}"
 
 
 class ChunkStore:
@@ -176,7 +99,7 @@ class ChunkStore:
     # ---- the registry -------------------------------------------------------------------------
     def article_records(self) -> dict[str, ArticleRecord]:
         result = self.articles.get(where={"kind": "article"}, include=["metadatas"])
-        return {i: _record_from_meta(i, m) for i, m in zip(result["ids"], result["metadatas"] or [])}
+        return {i: record_from_meta(i, m) for i, m in zip(result["ids"], result["metadatas"] or [])}
 
     def committed_hashes(self) -> dict[str, str]:
         """article id -> committed sha256, for every article."""
@@ -192,7 +115,7 @@ class ChunkStore:
         if not article_ids:
             return {}
         got = self.articles.get(ids=list(article_ids), include=["metadatas"])
-        records = (_record_from_meta(i, m) for i, m in zip(got["ids"], got["metadatas"] or []) if m is not None)
+        records = (record_from_meta(i, m) for i, m in zip(got["ids"], got["metadatas"] or []) if m is not None)
         return {r.id: (r.sha256, r.previous) for r in records if r.sha256}
 
     # ---- writing articles ---------------------------------------------------------------------
@@ -204,7 +127,7 @@ class ChunkStore:
         """
         if not items:
             return
-        metas = {p.article.id: _article_meta(p.article, len(p.chunks)) for p in items}
+        metas = {p.article.id: article_meta(p.article, len(p.chunks)) for p in items}
         self.record_maker(self.built_by, self.precision)  # when the caller did not say (the indexer does)
         self._put_records(
             [p.article.id for p in items],
@@ -214,7 +137,7 @@ class ChunkStore:
             [chunk_id(p.article, c.ordinal) for p in items for c in p.chunks],
             np.concatenate([np.asarray(p.vectors, dtype=np.float32) for p in items]),
             [c.text for p in items for c in p.chunks],
-            [_chunk_meta(p.article, c, sv) for p in items for c, sv in zip(p.chunks, p.sentence_vectors or [None] * len(p.chunks))],
+            [chunk_meta(p.article, c, sv) for p in items for c, sv in zip(p.chunks, p.sentence_vectors or [None] * len(p.chunks))],
         )
         # The commit point: new hashes become visible together with a new generation. A replaced
         # article names the version it replaces until that version's chunks are gone, so a query that
@@ -244,7 +167,7 @@ class ChunkStore:
             [chunk_id(article, c.ordinal) for c in chunks],
             vectors,
             [c.text for c in chunks],
-            [_chunk_meta(article, c) for c in chunks],
+            [chunk_meta(article, c) for c in chunks],
         )
 
     def _upsert_chunks(self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict[str, Any]]) -> None:
@@ -381,46 +304,3 @@ def _stored_chunks(got: dict[str, Any]) -> Iterator[StoredChunk]:
     for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
         if m is not None and d is not None:  # deleted meanwhile by a concurrent sync
             yield StoredChunk.from_chroma(i, d, m)
-
-
-def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
-    return {
-        "kind": "article",
-        "title": article.title,
-        "published": article.published.isoformat() if article.published else "",
-        "source": article.source,
-        "origin": article.origin,
-        "url": article.url or "",
-        "n_chunks": n_chunks,
-    }
-
-
-def _chunk_meta(article: Article, chunk: Chunk, sentence_vectors: np.ndarray | None = None) -> dict[str, Any]:
-    return {
-        "sentence_vectors": encode_vectors(sentence_vectors) if sentence_vectors is not None else "",
-        "article_id": article.id,
-        "sha256": article.sha256,
-        "title": article.title,
-        "published": article.published.isoformat() if article.published else "",
-        "source": article.source,
-        "url": article.url or "",
-        "ordinal": chunk.ordinal,
-        "start": chunk.start,
-        "end": chunk.end,
-        "sentences": json.dumps(chunk.sentences),
-    }
-
-
-def _record_from_meta(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
-    return ArticleRecord(
-        id=article_id,
-        sha256=str(meta.get("sha256", "")),
-        status=str(meta.get("status", "ok")),
-        title=str(meta.get("title", "")),
-        published=str(meta.get("published", "")),
-        source=str(meta.get("source", "")),
-        origin=str(meta.get("origin", "")),
-        url=str(meta.get("url", "")),
-        n_chunks=int(meta.get("n_chunks", 0)),
-        previous=str(meta.get("previous", "")),
-    )

@@ -9,7 +9,8 @@ import pytest
 
 from indexing.indexer import indexing_signature, versioned
 from indexing.sources.files import iter_article_files, read_file
-from indexing.store.chroma import ChunkStore, chunk_id
+from indexing.store.chroma import ChunkStore
+from indexing.store.records import chunk_id
 from indexing.text.chunking import chunk_text
 from testsupport.corpora import news_text, write_jsonl, write_txt_article
 

@@ -83,7 +83,7 @@ def test_uncommitted_chunks_are_invisible(news_index, dated_corpus):
     from dataclasses import replace
 
     from indexing.sources.files import read_file
-    from indexing.store.chroma import PreparedArticle
+    from indexing.store.records import PreparedArticle
     from indexing.text.chunking import chunk_text
 
     article = read_file(dated_corpus / "news.jsonl").articles[2]

@@ -15,7 +15,8 @@ import pytest
 from indexing.errors import StoreError
 from indexing.indexer import embedding_text
 from indexing.sources.article import Article
-from indexing.store.chroma import META_ID, ChunkStore, PreparedArticle, _article_meta, chunk_id
+from indexing.store.chroma import META_ID, ChunkStore
+from indexing.store.records import PreparedArticle, article_meta, chunk_id
 from indexing.text.chunking import chunk_text
 from testsupport.corpora import news_text
 
@@ -171,7 +172,7 @@ def test_unwritable_data_dir_is_a_store_error(tmp_path, index_settings):
 
 def crash_before_commit(store: ChunkStore, item: PreparedArticle, write_chunks: int | None = None) -> None:
     """write_articles' first two steps (mark pending, add chunks), then the process 'dies'."""
-    meta = _article_meta(item.article, len(item.chunks))
+    meta = article_meta(item.article, len(item.chunks))
     store._put_records([item.article.id], [{**meta, "sha256": item.previous_sha, "status": "pending"}])
     n = len(item.chunks) if write_chunks is None else write_chunks
     store.add_chunks(item.article, item.chunks[:n], item.vectors[:n])
@@ -220,7 +221,7 @@ def test_replacement_crashed_after_commit_serves_the_new_version_then_cleans_up(
     new = prepare(new_article, embedder, previous=old.article.sha256)
     crash_before_commit(store, new)
     # The commit itself (write_articles' third step), then death before the stale chunks go.
-    meta = _article_meta(new_article, len(new.chunks))
+    meta = article_meta(new_article, len(new.chunks))
     store._put_records([new_article.id], [{**meta, "sha256": new_article.sha256, "status": "pending"}])
 
     assert store.committed_hashes() == {new_article.id: new_article.sha256}
