@@ -1,4 +1,5 @@
-"""Article readers: every file format, stable ids, ISO dates, content hashes, and bad input.
+"""Article readers: every file format, stable ids, ISO dates and content hashes (bad input:
+test_bad_input.py; finding files: test_scan.py).
 
 Pure parsing: no model, no Chroma. Each test writes its own small files under tmp_path.
 """
@@ -12,38 +13,9 @@ from pathlib import Path
 import pytest
 
 from indexing.sources.article import looks_like_date_line, parse_date
-from indexing.sources.files import SUPPORTED_SUFFIXES, iter_article_files, read_file
+from indexing.sources.files import read_file
+from testsupport.article_files import BODY, only_article, only_error, write
 from testsupport.corpora import SEED_FILE
-
-BODY = (
-    "The city council voted on Monday to expand the tram network by twelve kilometres.\n\n"
-    "Mayor Alice Grant said construction would begin in the spring. The first new stop will open in 2025."
-)
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
-
-
-def only_article(path: Path, **kwargs):
-    result = read_file(path, **kwargs)
-    assert result.errors == [], [str(e) for e in result.errors]
-    assert len(result.articles) == 1
-    return result.articles[0]
-
-
-def only_error(path: Path, **kwargs):
-    result = read_file(path, **kwargs)
-    assert result.articles == []
-    assert len(result.errors) == 1
-    assert not result.complete
-    return result.errors[0]
-
 
 # ---- .txt -------------------------------------------------------------------------------------
 
@@ -333,125 +305,3 @@ def test_parse_date_gives_dates_or_none():
     assert parse_date(date(2020, 1, 2)) == date(2020, 1, 2)
     assert parse_date("") is None and parse_date(None) is None
     assert parse_date("next tuesday-ish") is None
-
-
-# ---- bad input --------------------------------------------------------------------------------
-
-
-def test_binary_file(tmp_path):
-    error = only_error(write(tmp_path / "photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))))
-    assert error.path == str((tmp_path / "photo.txt").resolve())
-    assert "binary" in error.reason
-
-
-def test_empty_file(tmp_path):
-    assert "empty" in only_error(write(tmp_path / "empty.txt", "")).reason
-    assert "empty" in only_error(write(tmp_path / "blank.md", "  \n\n\t\n")).reason
-
-
-def test_invalid_utf8(tmp_path):
-    error = only_error(write(tmp_path / "latin1.txt", "Caf\xe9 owners protest new rules in the city centre.".encode("latin-1")))
-    assert "UTF-8" in error.reason
-
-
-def test_malformed_json(tmp_path):
-    error = only_error(write(tmp_path / "broken.json", '{"title": "x", "text": "unterminated'))
-    assert "invalid JSON" in error.reason
-
-
-def test_json_that_holds_no_object(tmp_path):
-    error = only_error(write(tmp_path / "num.json", "42"))
-    assert "not a JSON object" in error.reason
-
-
-def test_html_with_no_text(tmp_path):
-    error = only_error(
-        write(tmp_path / "empty.html", "<html><head><title></title></head><body><div></div><script>var x = 1;</script></body></html>")
-    )
-    assert "no article text" in error.reason
-
-
-def test_file_over_the_size_limit(tmp_path):
-    path = write(tmp_path / "big.txt", f"Title\n{BODY * 20}")
-    error = only_error(path, max_bytes=1000)
-    assert "limit" in error.reason and "NEWSBOT_MAX_FILE_BYTES" in error.reason
-    assert only_article(path, max_bytes=100_000).title == "Title"
-
-
-def test_missing_file(tmp_path):
-    assert "not found" in only_error(tmp_path / "gone.txt").reason
-
-
-# ---- finding files ----------------------------------------------------------------------------
-
-
-def test_iter_article_files_recurses_in_order_and_skips_hidden_and_unsupported(tmp_path):
-    for name in [
-        "b.txt",
-        "a.md",
-        "sub/c.jsonl",
-        "sub/deeper/d.html",
-        "notes.docx",
-        ".hidden/e.txt",
-        "_drafts/f.txt",
-        "~g.txt",
-        "sub/.h.txt",
-    ]:
-        write(tmp_path / "corpus" / name, "x")
-    found = [p.relative_to(tmp_path / "corpus").as_posix() for p in iter_article_files([tmp_path / "corpus"])]
-    assert found == ["a.md", "b.txt", "sub/c.jsonl", "sub/deeper/d.html"]
-    assert all(Path(p).suffix in SUPPORTED_SUFFIXES for p in found)
-
-
-def test_iter_article_files_takes_single_files_too(tmp_path):
-    path = write(tmp_path / "one.txt", "x")
-    assert list(iter_article_files([path])) == [path]
-
-
-def test_trafilatura_log_lines_are_attributed_to_the_page_not_printed(tmp_path, caplog):
-    import logging
-
-    caplog.set_level(logging.DEBUG)
-    error = only_error(write(tmp_path / "broken.html", "<" * 50))
-    assert "trafilatura:" in error.reason and error.path == str((tmp_path / "broken.html").resolve())
-    assert not [r for r in caplog.records if r.name.startswith(("trafilatura", "htmldate", "courlan", "justext"))]
-
-
-@pytest.mark.parametrize(
-    "text, kind",
-    [
-        ("2025-02-30\nTitle\nSome body words here.", "invalid date"),
-        ("0001-01-05\nTitle\nSome body words here.", "invalid date"),
-        ("December 4, 2022\n", "no article text"),
-        ("\u200b\u200b\u200b", "no article text"),
-    ],
-)
-def test_txt_date_rules_and_empty_bodies(tmp_path, text, kind):
-    assert only_error(write(tmp_path / "a.txt", text)).kind == kind
-
-
-@pytest.mark.parametrize("value", ["2025-02-30", "true", "yesterday-ish", "9999-01-01", "[2022]"])
-def test_front_matter_and_json_dates_follow_one_rule(tmp_path, value):
-    md = only_error(write(tmp_path / "a.md", f"---\ndate: {value}\n---\n{BODY}"))
-    js = only_error(
-        write(tmp_path / "a.json", json.dumps({"text": BODY, "date": json.loads(value) if value in ("true", "[2022]") else value}))
-    )
-    assert md.kind == js.kind == "invalid date"
-
-
-def test_unclosed_front_matter_is_reported_not_indexed_as_body(tmp_path):
-    error = only_error(write(tmp_path / "a.md", "---\ntitle: Never closed\ndate: 2022-01-01\n" + BODY))
-    assert error.kind == "invalid front matter" and "never closed" in error.reason
-
-
-def test_a_fifo_or_missing_path_named_outright_is_reported_never_opened(tmp_path):
-    import os
-
-    from indexing.sources.scan import scan
-
-    fifo = tmp_path / "pipe.txt"
-    os.mkfifo(fifo)
-    found = scan([fifo, tmp_path / "gone"])
-    assert found.files == [] and found.missing == [tmp_path / "gone"]
-    assert [(e.path, e.kind) for e in found.problems] == [(str(fifo), "not a regular file"), (str(tmp_path / "gone"), "missing")]
-    assert "never opened" in found.problems[0].reason
