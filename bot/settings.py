@@ -22,12 +22,6 @@ def default_eval_dir() -> Path:
     return bundled_seeds_dir().parent.parent / "shared" / "eval"
 
 
-def _user_cache_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("newsbot", appauthor=False))
-
-
 def _csv(value: Any) -> Any:
     if isinstance(value, str):
         return tuple(p.strip() for p in value.replace(";", ",").split(",") if p.strip())
@@ -90,12 +84,6 @@ class BotSettings(SettingsModel):
     )
     feeds_dir: str = setting(
         "", env="NEWSBOT_FEEDS_DIR", shown="`<data dir>/feeds`", doc="Where fetched feed items are saved as article files"
-    )
-    cache_dir: UserPath = setting(
-        env="NEWSBOT_CACHE_DIR",
-        default_factory=lambda: _user_cache_dir(),
-        shown="per-user cache dir (`~/.cache/newsbot`)",
-        doc="Models derived once from the shipped weights (the reader's ONNX graph), shared by every data dir",
     )
     eval_dir: UserPath = setting(
         env="NEWSBOT_EVAL_DIR",

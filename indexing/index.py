@@ -20,7 +20,7 @@ try:  # a lock between processes sharing the data dir; no such lock outside POSI
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-from indexing.embedding.export import graph_path
+from indexing.embedding.export import graph_path, shared_graph_path
 from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get_embedder
 from indexing.errors import ModelError
 from indexing.indexer import SyncProgress, SyncReport, sync
@@ -76,50 +76,68 @@ class NewsIndex:
         on_torch = get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size)
         if s.backend == "torch":
             return on_torch
-        if self.store.precision == "fp32" and not self.graph_path().is_file():
+        if self.store.precision == "fp32" and not self._graph_at_hand():
             try:
                 self.ensure_graph()
             except ModelError as exc:
                 log.warning("%s; indexing with torch instead (the same fp32 vectors, slower)", exc)
                 return on_torch
-        return self._onnx(s.batch_thread_count)
+        return self._onnx(threads=1, workers=s.batch_thread_count)
 
     @cached_property
     def query_embedder(self) -> Embedder:
         """What embeds one question: NEWSBOT_THREADS, the same graph as the index's vectors. An fp32
-        index without its graph yet (built elsewhere, or by torch) asks torch rather than export first:
-        the same vectors."""
+        index with no graph at hand (built elsewhere, or by torch, on a machine that never exported one)
+        asks torch rather than export first: the same vectors."""
         s = self.settings
         if s.backend == "torch":
             return self.embedder
-        if self.store.precision == "fp32" and not self.graph_path().is_file():
+        if self.store.precision == "fp32" and not self._graph_at_hand():
             return self.embedder
-        return self._onnx(s.threads)
+        return self._onnx(threads=s.threads, workers=1)
 
     def graph_path(self) -> Path:
         """The ONNX graph for this index's precision, in the data dir (exported once, by ensure_graph)."""
         return graph_path(self.settings.data_dir / "models", self.settings.embed_model, self.store.precision)
 
+    def _graph_at_hand(self) -> bool:
+        """The index has its graph, or the machine's cache has one to copy (no export, no torch)."""
+        s = self.settings
+        if self.graph_path().is_file():
+            return True
+        from indexing.embedding.models import resolve_model_dir
+
+        return shared_graph_path(s.cache_dir, s.embed_model, resolve_model_dir(s.embed_model), self.store.precision).is_file()
+
     def ensure_graph(self) -> Path:
-        """The graph of this index's precision, exported from the torch model first when there is none."""
+        """The graph of this index's precision in its data dir: copied from the machine's cache, which
+        exports it from the torch model first when it has none."""
         path = self.graph_path()
         with self._export_lock:
             if not path.is_file():
-                from indexing.embedding.export import export_graph
+                from indexing.embedding.export import install_graph
 
-                export_graph(self.embedder, path, self.store.precision)
+                install_graph(self.embedder, path, self.store.precision, self.settings.cache_dir)
         return path
 
-    def _onnx(self, threads: int) -> Embedder:
-        """An onnxruntime embedder of the index's graph; a graph not there yet (int8: no fallback, so not
-        exported up front) is exported when the first vector is needed."""
+    def _onnx(self, threads: int, workers: int) -> Embedder:
+        """An onnxruntime embedder of the index's graph: `workers` sessions of `threads` threads each.
+        A graph not there yet (int8: no fallback, so not installed up front) is installed when the first
+        vector is needed."""
         from indexing.embedding.models import resolve_model_dir
         from indexing.embedding.onnx import OnnxEmbedder
 
         s = self.settings
         model_dir = resolve_model_dir(s.embed_model)
         return OnnxEmbedder(
-            s.embed_model, model_dir, self.graph_path(), self.store.precision, threads, s.embed_batch_size, self.ensure_graph
+            s.embed_model,
+            model_dir,
+            self.graph_path(),
+            self.store.precision,
+            threads=threads,
+            batch_size=s.embed_batch_size,
+            prepare=self.ensure_graph,
+            workers=workers,
         )
 
     @cached_property

@@ -33,7 +33,8 @@ APP_NAME = "newsbot"
 def _user_dir(kind: str) -> Path:
     import platformdirs
 
-    getter = platformdirs.user_data_dir if kind == "data" else platformdirs.user_config_dir
+    getters = {"data": platformdirs.user_data_dir, "config": platformdirs.user_config_dir, "cache": platformdirs.user_cache_dir}
+    getter = getters[kind]
     return Path(getter(APP_NAME, appauthor=False))
 
 
@@ -190,7 +191,13 @@ class IndexSettings(SettingsModel):
         env="NEWSBOT_DATA_DIR",
         default_factory=_default_data_dir,
         shown="per-user data dir (`~/.local/share/newsbot`)",
-        doc="Index, keyword cache, reader model cache, feeds, feedback",
+        doc="Index, keyword cache, the index's own embedding graph, feeds, feedback",
+    )
+    cache_dir: UserPath = setting(
+        env="NEWSBOT_CACHE_DIR",
+        default_factory=lambda: _user_dir("cache"),
+        shown="per-user cache dir (`~/.cache/newsbot`)",
+        doc="Models derived once from the shipped weights (ONNX graphs of the embedder and the reader), shared by every data dir",
     )
     chroma_host: str | None = setting(
         None, env="CHROMA_HOST", doc="Use a Chroma server (`chroma run --path DIR --host H --port P`) instead of the embedded store"

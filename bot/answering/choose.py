@@ -35,7 +35,7 @@ def reader_answerer(settings: BotSettings, index: NewsIndex) -> Answerer:
         raise ModelError(
             "the reader's weights are not in this installation (reader/weights): reinstall newsbot, or set NEWSBOT_ANSWERER=heuristic"
         )
-    graph = ensure_onnx(settings.cache_dir / "reader")
+    graph = ensure_onnx(settings.index.cache_dir / "reader")
     tokenizer = resolve_model_dir(index.settings.embed_model) / "tokenizer.json"
     session = ReaderSession(graph, tokenizer, threads=index.settings.threads)
     threshold = settings.min_confidence

@@ -10,10 +10,15 @@
   fp32 ones: an index records its precision (indexing.store.chroma) and refuses the other.
 
 Every graph is checked against torch on probe texts before it is used, and written atomically.
+A graph is exported once per machine, into the cache dir (`shared_graph_path`, named by the model
+files, onnxruntime's version and `EXPORT_VERSION`); each data dir keeps its own copy beside its index
+(`install_graph`), so its questions always meet the very graph that made its vectors, even after the
+cache is cleared or the packages change.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -43,9 +48,54 @@ _PROBES = [
 ]
 
 
+# Bump when the export, its fusions or its quantisation change what a graph computes.
+EXPORT_VERSION = "1"
+
+
+def _slug(model: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
+
+
 def graph_path(models_dir: Path, model: str, precision: str) -> Path:
-    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
-    return models_dir / f"{slug}.{precision}.onnx"
+    return models_dir / f"{_slug(model)}.{precision}.onnx"
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """What the exported graph depends on, by file names, sizes and times (no hashing of 90 MB per
+    process): the model's files, onnxruntime's version (its fusions and quantiser), EXPORT_VERSION."""
+    from importlib.metadata import version
+
+    parts = [EXPORT_VERSION, version("onnxruntime")]
+    for file in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        stat = file.stat()
+        parts.append(f"{file.relative_to(model_dir)}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def shared_graph_path(cache_dir: Path, model: str, model_dir: Path, precision: str) -> Path:
+    """The machine's graph of this model and precision, in the cache dir: exported once, copied by every data dir."""
+    return cache_dir / "embedding" / f"{_slug(model)}-{model_fingerprint(model_dir)}.{precision}.onnx"
+
+
+def install_graph(embedder: SentenceTransformerEmbedder, path: Path, precision: str, cache_dir: Path) -> Path:
+    """The graph at `path` (a data dir's own): a copy of the machine's graph, exported into the cache
+    first when the cache has none. ModelError when the export fails."""
+    shared = shared_graph_path(cache_dir, embedder.name, embedder.model_dir, precision)
+    if not shared.is_file():
+        export_graph(embedder, shared, precision)
+    partial = path.parent / f".{path.name}.{os.getpid()}.partial"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared, partial)
+        os.replace(partial, path)  # a reader sees no graph or the whole graph, never a torn one
+    except OSError as exc:
+        raise ModelError(
+            f"cannot copy the embedding graph into {path.parent} ({exc.strerror or exc}); set NEWSBOT_EMBED_BACKEND=torch"
+        ) from exc
+    finally:
+        if partial.parent.is_dir():
+            partial.unlink(missing_ok=True)
+    return path
 
 
 def export_graph(embedder: SentenceTransformerEmbedder, path: Path, precision: str) -> Path:

@@ -6,6 +6,7 @@ The backends differ only in the forward pass (`Forward`); batching, padding and 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -50,14 +51,22 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[
 
 
 def embed_pooled(
-    texts: Sequence[str], spans: Spans | None, tokenizer: Any, forward: Forward, batch_size: int, dimension: int
+    texts: Sequence[str],
+    spans: Spans | None,
+    tokenizer: Any,
+    forward: Forward,
+    batch_size: int,
+    dimension: int,
+    workers: int = 1,
 ) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """Unit text vectors and, when `spans` are given, one unit vector per character span of each text,
     from one forward pass per length-sorted batch. `tokenizer` (tokenizers.Tokenizer) truncates to
-    what the model reads and pads to a batch's longest text."""
+    what the model reads and pads to a batch's longest text. With `workers` > 1, that many batches run
+    at once (`forward` must then serve concurrent calls); each text's vector is the same either way."""
     vectors = np.zeros((len(texts), dimension), dtype=np.float32)
     span_vectors = None if spans is None else [np.zeros((0, dimension), dtype=np.float32)] * len(texts)
-    for batch in length_sorted_batches([len(t) for t in texts], batch_size):
+
+    def run(batch: list[int]) -> None:
         encodings = tokenizer.encode_batch([texts[i] for i in batch])
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -66,4 +75,12 @@ def embed_pooled(
         if span_vectors is not None and spans is not None:
             for row, i in enumerate(batch):
                 span_vectors[i] = pool_spans(hidden[row], encodings[row].offsets, encodings[row].special_tokens_mask, spans[i])
+
+    batches = length_sorted_batches([len(t) for t in texts], batch_size)
+    if workers <= 1 or len(batches) <= 1:
+        for batch in batches:
+            run(batch)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed") as pool:
+            list(pool.map(run, batches))  # list(): a failed batch raises here
     return vectors, span_vectors

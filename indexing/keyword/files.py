@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 _LOCK = ".lock"
-_FORMAT = 1
+_FORMAT = 2  # 2: the stamp follows registry changes (records stamped `changed`); a 1 is rebuilt
 
 
 def save(index: BM25Index, folder: Path) -> None:

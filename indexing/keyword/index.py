@@ -2,10 +2,12 @@
 
 Chroma is the source of truth; the keyword index (indexing.keyword.bm25) is derived from it and stamped
 with the Chroma sync generation it was reconciled at. Readers compare the stamp with the generation
-stored in Chroma before answering; when they differ, they reconcile: diff the article registry
-(article id -> committed sha) against the articles the keyword index holds, drop the rows of
-articles gone or changed, and fetch from Chroma only the committed chunks of new or changed
-articles. After one new article, that is one article's chunks, not a rebuild of the whole index.
+stored in Chroma before answering; when they differ, they reconcile: diff the registry records
+changed since the stamp (less `CHANGE_MARGIN_NS`, for writers' clocks and writes in flight) against
+the articles the keyword index holds, drop the rows of articles gone or changed, and fetch from
+Chroma only the committed chunks of new or changed articles. After one new article, that is one
+registry record and one article's chunks, whatever the size of the index. An index with no stamp,
+or one older than the registry keeps removals (REMOVED_KEPT_NS), diffs the whole registry instead.
 The generation lives in the shared store, so this holds with several processes on one Chroma
 server too. With nothing saved (or a damaged save), the first reconcile starts from empty.
 
@@ -23,17 +25,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import indexing.keyword.files as bm25_files
 from indexing.keyword.bm25 import BM25Index, Doc, KeywordHit, tokenize
-from indexing.store.chroma import ChunkStore
+from indexing.store.chroma import REMOVED_KEPT_NS, ChunkStore
 from indexing.store.records import ArticleRecord, StoredChunk
 
 __all__ = ["KeywordCache", "KeywordHit", "reconcile", "tokenize"]
 
 log = logging.getLogger(__name__)
+
+# Changes read again before the stamp: covers clocks of writers a few minutes apart and slow writes.
+CHANGE_MARGIN_NS = 10 * 60 * 10**9
 
 
 def reconcile(index: BM25Index, store: ChunkStore, generation: int) -> BM25Index:
@@ -41,14 +47,26 @@ def reconcile(index: BM25Index, store: ChunkStore, generation: int) -> BM25Index
 
     `generation` must have been read before this call: the registry read here is at least as new.
     """
-    wanted = {a: r for a, r in store.article_records().items() if r.sha256}
     held = index.articles
-    stale = {a for a, (sha, rows) in held.items() if a not in wanted or not _matches(wanted[a], sha, rows)}
+    if _follows_changes(index):
+        changes = store.records_changed_since(index.generation - CHANGE_MARGIN_NS)
+        wanted = {a: r for a, r in changes.items() if r is not None and r.sha256}
+        stale = {a for a in changes if a in held and (a not in wanted or not _matches(wanted[a], *held[a]))}
+        whole_registry = False
+    else:
+        wanted = {a: r for a, r in store.article_records().items() if r.sha256}
+        stale = {a for a, (sha, rows) in held.items() if a not in wanted or not _matches(wanted[a], sha, rows)}
+        whole_registry = True
     fetch = {a: r.sha256 for a, r in wanted.items() if a not in held or a in stale}
     if not stale and not fetch:
         return index if index.generation == generation else index.update(generation=generation)
-    docs = [_doc(c) for c in _committed_chunks(store, fetch, most=2 * len(fetch) > len(wanted))]
+    docs = [_doc(c) for c in _committed_chunks(store, fetch, most=whole_registry and 2 * len(fetch) > len(wanted))]
     return index.update(remove=stale, add=docs, generation=generation)
+
+
+def _follows_changes(index: BM25Index) -> bool:
+    """Whether the registry still keeps every change since the index's stamp (removals expire)."""
+    return 0 < index.generation and time.time_ns() - index.generation < REMOVED_KEPT_NS - CHANGE_MARGIN_NS
 
 
 def _matches(record: ArticleRecord, sha: str, rows: int) -> bool:

@@ -10,6 +10,10 @@ article is replaced atomically by one small upsert. Order for a write: mark pend
 commit (flip the sha), delete stale chunks, mark ok. `repair()` finishes or undoes any article a
 crash left pending. The registry lives in Chroma itself, so several processes sharing one Chroma
 server share it too.
+
+Every registry write stamps its records `changed` (the writer's clock, ns), and a removed article
+leaves a tombstone (kind "removed") for `REMOVED_KEPT_NS`: what `records_changed_since` reads, so a
+reader catching up (the keyword index) reads what changed, not the whole registry.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ from indexing.text.chunking import Chunk
 META_ID = "__newsbot_meta__"
 _BATCH = 1000  # well under Chroma's max batch (5,461 here)
 _REGISTRY_VECTOR = [1.0]  # the registry needs no vectors; Chroma needs one per record
+# How long a removed article's tombstone stays: a reader that caught up longer ago reads the whole registry.
+REMOVED_KEPT_NS = 7 * 24 * 3600 * 10**9
+_TOMBSTONE = {"kind": "removed", "sha256": "", "previous": "", "status": "removed", "n_chunks": 0}
 
 
 class ChunkStore:
@@ -115,8 +122,22 @@ class ChunkStore:
         if not article_ids:
             return {}
         got = self.articles.get(ids=list(article_ids), include=["metadatas"])
-        records = (record_from_meta(i, m) for i, m in zip(got["ids"], got["metadatas"] or []) if m is not None)
+        records = (record_from_meta(i, m) for i, m in zip(got["ids"], got["metadatas"] or []) if m and m.get("kind") == "article")
         return {r.id: (r.sha256, r.previous) for r in records if r.sha256}
+
+    def records_changed_since(self, since_ns: int) -> dict[str, ArticleRecord | None]:
+        """article id -> its record (None: removed) for every article written or removed after `since_ns`
+        by the writers' clocks: a cost in proportion to what changed. Removals older than
+        REMOVED_KEPT_NS are forgotten; a reader further behind reads `article_records()` instead."""
+        got = self.articles.get(where={"changed": {"$gt": int(since_ns)}}, include=["metadatas"])
+        changes: dict[str, ArticleRecord | None] = {}
+        for article_id, meta in zip(got["ids"], got["metadatas"] or []):
+            kind = (meta or {}).get("kind")
+            if kind == "article":
+                changes[article_id] = record_from_meta(article_id, dict(meta or {}))
+            elif kind == "removed":
+                changes[article_id] = None
+        return changes
 
     # ---- writing articles ---------------------------------------------------------------------
     def write_articles(self, items: Sequence[PreparedArticle]) -> None:
@@ -160,7 +181,12 @@ class ChunkStore:
             )
 
     def _put_records(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
-        self.articles.upsert(ids=ids, embeddings=[_REGISTRY_VECTOR] * len(ids), metadatas=metas)
+        # What records_changed_since finds them by: the generation written with them, if any, so that
+        # records committed with generation G are never "changed after G".
+        generations = [m["generation"] for m in metas if m.get("kind") == "meta" and "generation" in m]
+        changed = generations[0] if generations else time.time_ns()
+        stamped = [m if m.get("kind") == "meta" else {**m, "changed": changed} for m in metas]
+        self.articles.upsert(ids=ids, embeddings=[_REGISTRY_VECTOR] * len(ids), metadatas=stamped)
 
     def add_chunks(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         self._upsert_chunks(
@@ -177,9 +203,9 @@ class ChunkStore:
 
     def remove_article(self, article_id: str) -> None:
         # Chunks first: a crash in between leaves a record with no chunks, which the next sync removes again.
+        # The record becomes a tombstone, in one write with the new generation.
         self.chunks.delete(where={"article_id": article_id})
-        self.articles.delete(ids=[article_id])
-        self.bump_generation()
+        self._put_records([article_id, META_ID], [dict(_TOMBSTONE), self._next_generation()])
 
     def _delete_stale_chunks(self, article_id: str, keep_sha: str) -> None:
         self.chunks.delete(where={"$and": [{"article_id": article_id}, {"sha256": {"$ne": keep_sha}}]})
@@ -233,6 +259,11 @@ class ChunkStore:
         """Record the time of a finished sync; leaves the generation alone (nothing changed by this)."""
         meta = {**stats, "kind": "meta", "last_sync": datetime.now(UTC).isoformat(timespec="seconds")}
         self._put_records([META_ID], [meta])
+        self.forget_removed(time.time_ns() - REMOVED_KEPT_NS)
+
+    def forget_removed(self, before_ns: int) -> None:
+        """Drop the tombstones of articles removed before `before_ns`."""
+        self.articles.delete(where={"$and": [{"kind": "removed"}, {"changed": {"$lt": int(before_ns)}}]})
 
     # ---- reading ------------------------------------------------------------------------------
     def chunk_count(self) -> int:

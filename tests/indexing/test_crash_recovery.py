@@ -60,12 +60,15 @@ if target != "none":
 
     def counts(args):
         # For registry writes, tell the steps apart: "pending" marks articles (no generation);
-        # "commit" writes articles and a new generation; "generation" only bumps it (removals).
+        # "commit" writes articles and a new generation; "removal" a tombstone and a new generation;
+        # "generation" only bumps it.
         if only == "any":
             return True
-        ids = args[1]
+        ids, metas = args[1], args[2]
         has_meta, has_articles = store_module.META_ID in ids, any(i != store_module.META_ID for i in ids)
         kind = "pending" if not has_meta else ("commit" if has_articles else "generation")
+        if any(m.get("kind") == "removed" for m in metas):
+            kind = "removal"
         return kind == only
 
     def killing(*args, **kwargs):

@@ -146,8 +146,9 @@ def test_an_index_from_before_precisions_were_recorded_is_torch_fp32(index_setti
 
 
 def test_an_fp32_index_whose_graph_cannot_be_exported_is_built_by_torch_and_says_so(tmp_path, caplog):
-    settings = _settings(tmp_path)
-    (tmp_path / "models").write_text("a file where the graphs' folder would go")  # the export cannot write
+    settings = _settings(tmp_path, NEWSBOT_CACHE_DIR=str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "embedding").write_text("a file where the machine's graphs would go")  # the export cannot write
     index = NewsIndex(settings)
     with caplog.at_level(logging.WARNING, logger="indexing.index"):
         assert index.sync().embedded_chunks > 0
@@ -202,11 +203,56 @@ def test_batch_work_uses_the_batch_threads_and_questions_newsbot_threads(tmp_pat
     assert index.batch_embedder.model is index.query_embedder.model  # two thread counts, one copy of the weights
 
 
-def test_onnx_sessions_get_the_batch_and_question_thread_counts(seed_index):
+def test_batches_get_a_single_threaded_session_per_core_and_questions_one_of_newsbot_threads(seed_index):
     batch, query = seed_index.batch_embedder, seed_index.query_embedder
     assert isinstance(batch, OnnxEmbedder) and isinstance(query, OnnxEmbedder)
-    assert batch._session.get_session_options().intra_op_num_threads == seed_index.settings.batch_thread_count
+    batch.embed_documents(TEXTS)
+    assert len(batch._opened) == seed_index.settings.batch_thread_count
+    assert {s.get_session_options().intra_op_num_threads for s in batch._opened} == {1}
+    query.embed_query(TEXTS[2])
+    assert len(query._opened) == 1
     assert query._session.get_session_options().intra_op_num_threads == seed_index.settings.threads == 1
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_sessions_running_batches_at_once_give_each_text_its_own_vector(embedder, graphs, precision):
+    texts = [f"{t} ({n})" for n in range(12) for t in TEXTS]  # more batches than sessions
+    alone = OnnxEmbedder(embedder.name, embedder.model_dir, graphs[precision], precision, batch_size=4)
+    together = OnnxEmbedder(embedder.name, embedder.model_dir, graphs[precision], precision, batch_size=4, workers=3)
+    spans = [SPANS[i % len(SPANS)] for i in range(len(texts))]
+    (v1, s1), (v3, s3) = alone.embed_with_spans(texts, spans), together.embed_with_spans(texts, spans)
+    assert len(together._opened) == 3
+    assert np.array_equal(v1, v3)
+    assert all(np.array_equal(a, b) for a, b in zip(s1, s3))
+
+
+def test_a_graph_is_exported_once_per_machine_and_each_index_keeps_its_own_copy(tmp_path, monkeypatch):
+    from indexing.embedding import export
+    from testsupport.corpora import write_txt_article
+
+    cache = tmp_path / "cache"
+    corpus = tmp_path / "corpus"
+    write_txt_article(corpus, "one.txt", "Budget", TEXTS[1])
+    first = NewsIndex(_settings(tmp_path / "first", NEWSBOT_CACHE_DIR=str(cache)))
+    assert first.sync([corpus]).embedded_chunks > 0
+    (shared,) = (cache / "embedding").glob("*.fp32.onnx")
+    assert first.graph_path().read_bytes() == shared.read_bytes()
+
+    def no_export(*_args, **_kwargs):
+        raise AssertionError("the machine's graph should have been copied, not exported again")
+
+    monkeypatch.setattr(export, "export_graph", no_export)
+    second = NewsIndex(_settings(tmp_path / "second", NEWSBOT_CACHE_DIR=str(cache)))
+    assert second.sync([corpus]).embedded_chunks > 0
+    assert second.graph_path().read_bytes() == shared.read_bytes()
+
+    shutil.rmtree(cache)  # the cache cleared: each index still asks with the graph that made its vectors
+    again = NewsIndex(first.settings)
+    chunk = next(iter(again.store.iter_chunks()))
+    query = again.query_embedder
+    assert isinstance(query, OnnxEmbedder) and query.graph == first.graph_path()
+    (hit, score), *_ = again.store.query(query.embed_query(f"{chunk.title}\n{chunk.text}"), 1)
+    assert hit.id == chunk.id and score > 0.999
 
 
 def test_batch_threads_default_to_every_core_this_process_may_use(isolated_env):
