@@ -311,6 +311,7 @@ def warm_benchmark(sizes: Sequence[int], distinct: int, queries: int, data_dir: 
                 (disk_mb(data_dir / "chroma") + disk_mb(index.keywords.folder)) * 100_000 / max(1, index.store.chunk_count()), 0
             ),
             "rss_mb": round(rss_mb(), 0),
+            "load_average": round(os.getloadavg()[0], 2),  # other work on the cores shows up here
         }
         log(f"  {row}")
         rows.append(row)

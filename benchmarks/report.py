@@ -1,10 +1,15 @@
 #!/usr/bin/env python
-"""The benchmark report: `newsbot eval --baseline` on every shared set, indexing throughput and
-query latency, written to docs/benchmarks.md with PNG charts beside it.
+"""The benchmark report: `newsbot eval --baseline` on every shared set, indexing throughput beside
+LangChain's textbook pipeline, retrieval by embedding precision, and query latency by index size,
+written to docs/benchmarks.md with PNG charts beside it.
 
-    python benchmarks/report.py                              # everything (takes a while)
+    python benchmarks/report.py                              # everything (takes hours on 2 cores)
     python benchmarks/report.py --limit 20 --sizes 1000,10000 --throughput-articles 50
     python benchmarks/report.py --results /tmp/newsbot-bench  # also keep the per-question JSON reports
+    python benchmarks/report.py --skip-eval --latency-json L.json --throughput-json T.json --quality-json Q.json
+                                                             # write from saved `--json` outputs of the scripts
+
+With --skip-eval the answer-quality section already in the file is kept as it is, with its date.
 
 The per-question reports quote the evaluation data, so they are never written into the project
 (only with --results, to a folder of your choice). The markdown holds aggregate figures only.
@@ -35,7 +40,8 @@ from bot.evaluation.runner import EvalReport, run_eval  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 
 DOCS = REPO / "docs"
-QUALITY_PNG, LATENCY_PNG = "benchmarks_quality.png", "benchmarks_latency.png"
+QUALITY_PNG, LATENCY_PNG, INDEXING_PNG = "benchmarks_quality.png", "benchmarks_latency.png", "benchmarks_indexing.png"
+QUALITY_HEADING, LATENCY_HEADING = "## Answer quality: newsbot vs a naive LangChain RAG", "## Query latency"
 CHART_METRICS = ("recall@5", "mrr", "exact_match", "f1", "containment", "refusal_precision", "refusal_recall", "verbatim_citations")
 ANSWERERS = ("reader", "heuristic")  # side by side on one index, with the baseline
 HEADLINE = ("recall@5", "mrr", "exact_match", "f1", "containment", "refusal_precision", "refusal_recall", "latency_p50_ms")
@@ -159,12 +165,34 @@ def latency_chart(latency: dict[str, Any], path: Path) -> None:
     ax.axhline(50, color="grey", lw=0.8, ls=":", label="target p50 50 ms")
     ax.axhline(100, color="grey", lw=0.8, ls="-.", label="target p95 100 ms")
     ax.set_xscale("log")
-    ax.set_xticks(chunks, [f"{c / 1000:g}k" for c in chunks])
+    ax.set_xticks(chunks, [f"{c / 1e6:g}M" if c >= 1e6 else f"{c / 1000:g}k" for c in chunks])
     ax.minorticks_off()
     ax.set_xlabel("chunks in the index")
     ax.set_ylabel("ms (warm)")
     ax.set_title("newsbot ask latency vs corpus size (2-core machine)")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def indexing_chart(throughput: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = throughput["runs"]
+    names = list(runs)
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(names) + 1.5))
+    bars = ax.barh(names, [runs[n]["articles_per_s"] for n in names], color=["grey" if n == "textbook" else "tab:blue" for n in names])
+    for bar, name in zip(bars, names):
+        ax.annotate(f" {runs[name]['speedup']:.2f}x", (bar.get_width(), bar.get_y() + bar.get_height() / 2), va="center", fontsize=8)
+    ax.axvline(2 * runs["textbook"]["articles_per_s"], color="grey", lw=0.8, ls=":", label="target: 2x the textbook")
+    ax.invert_yaxis()
+    ax.set_xlabel("articles/s (full index, model loaded)")
+    ax.set_title(f"full index of {throughput['corpus']}", fontsize=9)
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -210,25 +238,42 @@ def latency_section(latency: dict[str, Any]) -> str:
         rows = [
             [
                 f"{r['chunks']:,}",
-                f"{r['articles']:,}",
-                f"{r['p50_ms']:.0f}",
-                f"{r['p95_ms']:.0f}",
-                f"{r['retrieval_p50_ms']:.0f}",
-                f"{r['retrieval_p95_ms']:.0f}",
+                f"{r['p50_ms']:.0f} / {r['p95_ms']:.0f}",
+                f"{r['retrieval_p50_ms']:.0f} / {r['retrieval_p95_ms']:.0f}",
+                f"{r['first_question_after_sync_ms']:.0f}",
+                f"{r['keyword_reconcile_one_article_s']:.3f}",
+                f"{r['keyword_load_s']:.2f}",
                 f"{r['keyword_update_s']:.1f}",
+                f"{r['disk_mb_per_100k']:,.0f}",
+                f"{r['rss_mb']:,.0f}",
+                f"{r['load_average']:.1f}",
             ]
             for r in warm["sizes"]
         ]
-        parts.append(
-            _table(["chunks", "articles", "ask p50 ms", "ask p95 ms", "retrieval p50 ms", "retrieval p95 ms", "BM25 update s"], rows)
-        )
+        header = [
+            "chunks",
+            "ask p50 / p95 ms",
+            "retrieval p50 / p95 ms",
+            "1st ask after a sync ms",
+            "BM25 catch-up after 1 article s",
+            "BM25 load s",
+            "BM25 update s",
+            "disk MB per 100k chunks",
+            "RSS MB",
+            "load avg",
+        ]
+        parts.append(_table(header, rows))
         parts.append(
             f"Synthetic corpus: {warm['distinct_embedded']:,} distinct news-like paragraphs embedded for real "
             f"({warm['embed_s']:.0f} s); every stored chunk is one of them with varied numbers and names and its vector "
             f"perturbed (N(0, {warm['noise']}) per dimension, renormalised). {warm['sizes'][0]['queries']} questions per size, "
             f'after 3 warm-up questions; "retrieval" is the hybrid search alone, "ask" adds the offline answerer '
             f"(sentence scoring with the stored sentence vectors, spaCy NER, its cache cleared before each question). "
-            f'"BM25 update" brings the keyword index up to date with the chunks written since the previous size.'
+            f'"BM25 update" brings the keyword index up to date with the chunks written since the previous size; '
+            '"1st ask after a sync": the first question after a one-article write (the keyword index catches up in the '
+            'background meanwhile); "BM25 catch-up": that catch-up alone, after another one-article write; "BM25 load": '
+            "reading the saved keyword index; disk: the Chroma folder and the keyword index; RSS: the benchmark process, "
+            "which built the store too (a serving process needs at most this); load avg: the 1-minute load when the row was taken."
         )
         parts.append(f"![latency vs corpus size]({LATENCY_PNG})")
     cold = latency.get("cold")
@@ -246,28 +291,95 @@ def latency_section(latency: dict[str, Any]) -> str:
 
 
 def throughput_section(result: dict[str, Any]) -> str:
-    rows = []
-    for key, value in result.items():
-        if isinstance(value, dict):
-            rows += [[f"{key}.{k}", _fmt(v)] for k, v in value.items() if not isinstance(v, (dict, list))]
-        elif not isinstance(value, list):
-            rows.append([key, _fmt(value)])
-    return "Output of `benchmarks/index_throughput.py` (generated articles):\n\n" + _table(["figure", "value"], rows)
+    """The side-by-side table of benchmarks/index_throughput.py, and newsbot's own figures."""
+    runs = result["runs"]
+    rows = [
+        [
+            name + (f" ({', '.join(f'`{k}={v}`' for k, v in r['env'].items())})" if r.get("env") else ""),
+            f"{r['seconds']:.1f}",
+            f"{r['articles_per_s']:.2f}",
+            f"{r['chunks']:,}",
+            f"{r['chunks_per_s']:.1f}",
+            f"{r['peak_rss_mb']:,.0f}",
+            f"{r['speedup']:.2f}x",
+        ]
+        for name, r in runs.items()
+    ]
+    table = _table(["pipeline", "wall s", "articles/s", "chunks", "chunks/s", "peak RSS MB", "vs textbook"], rows)
+    nb = runs["newsbot"]
+    settings = ", ".join(f"{k} {v}" for k, v in nb["settings"].items())
+    detail = _table(
+        ["newsbot (defaults)", "value"],
+        [
+            ["no-op re-index", f"{nb['noop_seconds']:.2f} s ({nb['full_over_noop']:.0f}x faster than the full index)"],
+            ["index / raw embed of the same chunks", f"{nb['index_over_raw']:.2f}"],
+            *[[f"full index: {k}", f"{v:.1f} s"] for k, v in nb["breakdown_seconds"].items()],
+            ["graph export (once per machine)", "cached" if nb["graph_export_seconds"] is None else f"{nb['graph_export_seconds']} s"],
+        ],
+    )
+    return (
+        f"`benchmarks/index_throughput.py` on {result['corpus']}: each pipeline in a fresh process of its own, its model "
+        "loaded and warmed up first. The textbook pipeline is `RecursiveCharacterTextSplitter(1000, 200)`, the same "
+        "all-MiniLM-L6-v2 weights on torch's default threads, `langchain_chroma.Chroma`; newsbot is `NewsIndex.sync` "
+        f"with its default settings ({settings}), the rows below it with the settings named. Target: newsbot's "
+        f"defaults at 2x the textbook's articles/s or more.\n\n{table}\n\n![indexing speed]({INDEXING_PNG})\n\n{detail}"
+    )
+
+
+def embedding_quality_section(result: dict[str, Any]) -> str:
+    """The table of benchmarks/embedding_quality.py."""
+    figures = [("realtimeqa_dev", "recall@5"), ("realtimeqa_dev", "mrr"), ("squad2_dev", "recall@1")]
+    rows = [
+        [
+            f"`{name}`",
+            *(f"{v[s][m]:.3f}" for s, m in figures),
+            f"{v['realtimeqa_dev']['chunks']:,}",
+            "reference" if name == result["reference"] else f"{'yes' if v['within'] else 'no'} ({v['worst_drop']:+.3f})",
+        ]
+        for name, v in result["variants"].items()
+    ]
+    header = ["precision:overlap", *(f"{s} {m}" for s, m in figures), "RealTimeQA chunks", f"within {result['tolerance']}"]
+    return (
+        "`benchmarks/embedding_quality.py`: each variant indexes the evaluation sets privately with that embedding "
+        f"precision and chunk overlap (word-pieces) and is scored by gold article, ranked by the {result['answerer']} "
+        "answerer. RealTimeQA's retrieval figures rest on 112 questions, so one question moves recall by 0.009.\n\n" + _table(header, rows)
+    )
 
 
 def _options(args: argparse.Namespace) -> str:
     """The options that shaped the figures (never paths: they would name this machine's folders)."""
     shown = [
         ("--limit", args.limit),
-        ("--sizes", args.sizes),
-        ("--distinct", args.distinct),
-        ("--throughput-articles", args.throughput_articles),
+        ("--sizes", None if args.latency_json else args.sizes),
+        ("--distinct", None if args.latency_json else args.distinct),
+        ("--throughput-articles", None if args.throughput_json else args.throughput_articles),
     ]
-    return "".join(f" {flag} {value}" for flag, value in shown if value is not None)
+    flags = [f" {flag} {value}" for flag, value in shown if value is not None]
+    flags += [" --skip-eval"] if args.skip_eval else []
+    flags += [f" {flag} FILE" for flag, path in _saved_inputs(args) if path]
+    return "".join(flags)
+
+
+def _saved_inputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
+    return [("--throughput-json", args.throughput_json), ("--latency-json", args.latency_json), ("--quality-json", args.quality_json)]
 
 
 def _fmt(value: Any) -> str:
     return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+
+def kept_quality_section(path: Path) -> str | None:
+    """The answer-quality section of the file as it is, with the date line of the run that wrote it."""
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    if QUALITY_HEADING not in text:
+        return None
+    dated = next((line for line in text.splitlines() if line.startswith("Measured ")), "")
+    section = text[text.index(QUALITY_HEADING) : text.index(LATENCY_HEADING) if LATENCY_HEADING in text else len(text)]
+    heading, _, body = section.partition("\n")
+    note = f"_Kept from an earlier run (`--skip-eval`): {dated[len('Measured ') :]}_" if dated else "_Kept from an earlier run._"
+    return f"{heading}\n\n{note}\n{body.rstrip()}\n"
 
 
 def write_markdown(
@@ -278,48 +390,71 @@ def write_markdown(
     throughput: dict | None,
     settings: BotSettings,
     args: argparse.Namespace,
+    quality: dict | None = None,
 ) -> None:
     s = settings
+    kept = None if reports else kept_quality_section(path)
     lines = [
         "# Benchmarks",
         "",
         f"Measured {info['date']} on {info['cores']} cores ({info['cpu']}), {info['ram_gb']} GB RAM, {info['os']}, "
         f"Python {info['python']}, commit `{info['commit']}`. Written by `python benchmarks/report.py{_options(args)}`; "
-        "other work shared the machine, so treat times as rough.",
+        "each table says how busy the machine was where it matters.",
         "",
-        "## Answer quality: newsbot vs a naive LangChain RAG",
-        "",
-        "`newsbot eval DATASET --baseline` on the evaluation sets kept beside the project (`../shared/eval`, not part of it). "
-        "The baseline is LangChain's textbook pipeline on the same articles: `RecursiveCharacterTextSplitter(1000, 200)`, "
-        "the same all-MiniLM-L6-v2 weights through LangChain's `Embeddings` interface, `langchain_chroma.Chroma` dense top-4, "
-        "and as the answer the top chunk's sentence most similar to the question. It never refuses. "
-        f"newsbot ran with its defaults (top_k {s.top_k}, {s.candidates} candidates per retriever, refusal threshold "
-        f"{s.min_confidence}, {s.index.chunk_tokens}-token chunks, {s.index.threads} thread).",
-        "",
-        "Retrieval is scored by gold article id (recall@k and MRR@10 over distinct articles); answers with SQuAD "
-        'normalisation (EM and F1, max over accepted answers, a refusal counting as the empty answer); "contained": '
-        "an accepted answer appears in the answer text; refusal precision/recall treat the unanswerable questions "
-        'as positives ("—" where a set has none, or a system never refuses). RealTimeQA: answers scored without '
-        "the choice-dependent questions, retrieval on the questions that have a gold article, each question asked on its "
-        "own date (`question_date`: later articles left out, 'this week' the week before it; the baseline ignores dates).",
-        "",
-        f"Headline ({' / '.join(s.name for s in reports[0].systems) if reports else 'newsbot / baseline'}):",
-        "",
-        headline_table(reports) if reports else "_No evaluation set found: nothing measured._",
-        "",
-        f"![quality per metric]({QUALITY_PNG})" if reports else "",
-        "",
-        *[eval_section(r) for r in reports],
-        "## Query latency",
-        "",
-        latency_section(latency) if latency else "_Not measured (benchmarks/query_latency.py did not run)._",
-        "",
-        "## Indexing throughput",
+        "## Indexing: newsbot vs LangChain's textbook pipeline",
         "",
         throughput_section(throughput) if throughput else "_Not measured (benchmarks/index_throughput.py absent or failed)._",
         "",
+        "## Retrieval by embedding precision and chunk overlap",
+        "",
+        embedding_quality_section(quality) if quality else "_Not measured (benchmarks/embedding_quality.py not run)._",
+        "",
+        *([kept] if kept else []),
+        *(
+            []
+            if kept
+            else [
+                QUALITY_HEADING,
+                "",
+                "`newsbot eval DATASET --baseline` on the evaluation sets kept beside the project (`../shared/eval`, not part of it). "
+                "The baseline is LangChain's textbook pipeline on the same articles: `RecursiveCharacterTextSplitter(1000, 200)`, "
+                "the same all-MiniLM-L6-v2 weights through LangChain's `Embeddings` interface, `langchain_chroma.Chroma` dense top-4, "
+                "and as the answer the top chunk's sentence most similar to the question. It never refuses. "
+                f"newsbot ran with its defaults (top_k {s.top_k}, {s.candidates} candidates per retriever, refusal threshold "
+                f"{s.min_confidence}, {s.index.chunk_tokens}-token chunks, {s.index.threads} thread).",
+                "",
+                "Retrieval is scored by gold article id (recall@k and MRR@10 over distinct articles); answers with SQuAD "
+                'normalisation (EM and F1, max over accepted answers, a refusal counting as the empty answer); "contained": '
+                "an accepted answer appears in the answer text; refusal precision/recall treat the unanswerable questions "
+                'as positives ("—" where a set has none, or a system never refuses). RealTimeQA: answers scored without '
+                "the choice-dependent questions, retrieval on the questions that have a gold article, each question asked on its "
+                "own date (`question_date`: later articles left out, 'this week' the week before it; the baseline ignores dates).",
+                "",
+                f"Headline ({' / '.join(s.name for s in reports[0].systems) if reports else 'newsbot / baseline'}):",
+                "",
+                headline_table(reports) if reports else "_No evaluation set found: nothing measured._",
+                "",
+                f"![quality per metric]({QUALITY_PNG})" if reports else "",
+                "",
+                *[eval_section(r) for r in reports],
+            ]
+        ),
+        LATENCY_HEADING,
+        "",
+        latency_section(latency) if latency else "_Not measured (benchmarks/query_latency.py did not run)._",
+        "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def saved(path: Path | None) -> dict[str, Any] | None:
+    """A script's saved `--json` output (its last JSON line)."""
+    if path is None:
+        return None
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip().startswith("{")]
+    if not lines:
+        raise SystemExit(f"error: {path} holds no JSON output")
+    return json.loads(lines[-1])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -331,20 +466,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-eval", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--throughput-json", type=Path, help="index_throughput.py's --json output, instead of running it")
+    parser.add_argument("--latency-json", type=Path, help="query_latency.py's --json output, instead of running it")
+    parser.add_argument("--quality-json", type=Path, help="embedding_quality.py's --json output (not run by default: ~40 min)")
     parser.add_argument("--results", type=Path, help="also write each set's full JSON report here (never inside the project)")
     parser.add_argument("--docs", type=Path, default=DOCS, help="where benchmarks.md and the charts go (default docs/)")
     args = parser.parse_args(argv)
     settings = BotSettings.from_env()
     info = machine()
     reports = [] if args.skip_eval else run_evals(settings, args.limit, args.results)
-    throughput = None if args.skip_throughput else run_script("index_throughput.py", ["--articles", str(args.throughput_articles)])
-    latency = None if args.skip_latency else run_script("query_latency.py", ["--sizes", args.sizes, "--distinct", str(args.distinct)])
+    throughput = saved(args.throughput_json) or (
+        None if args.skip_throughput else run_script("index_throughput.py", ["--articles", str(args.throughput_articles)])
+    )
+    latency = saved(args.latency_json) or (
+        None if args.skip_latency else run_script("query_latency.py", ["--sizes", args.sizes, "--distinct", str(args.distinct)])
+    )
+    quality = saved(args.quality_json)
     args.docs.mkdir(parents=True, exist_ok=True)
     if reports:
         quality_chart(reports, args.docs / QUALITY_PNG)
     if latency and latency.get("warm"):
         latency_chart(latency, args.docs / LATENCY_PNG)
-    write_markdown(args.docs / "benchmarks.md", info, reports, latency, throughput, settings, args)
+    if throughput:
+        indexing_chart(throughput, args.docs / INDEXING_PNG)
+    write_markdown(args.docs / "benchmarks.md", info, reports, latency, throughput, settings, args, quality)
     log(f"wrote {args.docs / 'benchmarks.md'}")
 
 

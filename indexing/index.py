@@ -70,12 +70,19 @@ class NewsIndex:
     @cached_property
     def batch_embedder(self) -> Embedder:
         """What embeds many texts at once (index, re-index, eval): every core, at the index's precision.
-        An fp32 index whose graph cannot be exported embeds with torch (the same vectors) rather than fail;
-        an int8 one has no such fallback."""
+        A new index left to `auto` whose int8 graph cannot be made gets fp32 vectors; an fp32 index whose
+        graph cannot be exported embeds with torch (the same vectors) rather than fail. An int8 index
+        asked for by name, or already holding int8 vectors, has no such fallback."""
         s = self.settings
         on_torch = get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size)
         if s.backend == "torch":
             return on_torch
+        if self.store.precision == "int8" and s.embed_precision == "auto" and self.store.is_new:
+            try:
+                self.ensure_graph()
+            except ModelError as exc:
+                log.warning("%s; this new index gets fp32 vectors instead", exc)
+                self.store.settle_precision("fp32")
         if self.store.precision == "fp32" and not self._graph_at_hand():
             try:
                 self.ensure_graph()

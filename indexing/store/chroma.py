@@ -91,6 +91,18 @@ class ChunkStore:
         _check_precision(self.settings, *made_by)
         return made_by
 
+    @property
+    def is_new(self) -> bool:
+        """No vectors yet and no maker recorded: its precision is still the settings' guess."""
+        return self._maker_guessed and not self._maker_recorded
+
+    def settle_precision(self, precision: str) -> None:
+        """Give a new index (no vectors, no maker recorded) other vectors than the settings' guess: the
+        fallback when the guessed precision's graph cannot be made."""
+        if not self.is_new:
+            raise StoreError(f"the index at {self.settings.location} already holds {self.precision} vectors")
+        self.precision = precision
+
     def record_maker(self, backend: str, precision: str) -> None:
         """Say what makes this index's vectors before the first of them is stored (once per store). A
         maker of another precision is refused: its vectors would not compare with the index's."""

@@ -34,7 +34,7 @@ def chunk_text(
     text: str,
     count_tokens: TokenCounter = whitespace_token_counter,
     max_tokens: int = 160,
-    overlap_tokens: int = 40,
+    overlap_tokens: int = 20,
 ) -> list[Chunk]:
     units = _sentence_units(text, count_tokens, max_tokens)
     chunks: list[Chunk] = []

@@ -91,18 +91,29 @@ def test_exporting_leaves_the_shared_model_as_it_was(embedder, graphs):
 # ---- what an index records and refuses ------------------------------------------------------------
 
 
-def test_a_new_index_is_fp32_on_onnx_and_its_questions_use_the_same_graph(seed_index):
+def test_a_new_index_is_int8_on_onnx_and_its_questions_use_the_same_graph(seed_index):
     index, settings = seed_index, seed_index.settings
-    assert (index.store.precision, index.store.built_by) == ("fp32", "onnx")
-    assert (index.store.meta()["embed_precision"], index.store.meta()["embed_backend"]) == ("fp32", "onnx")
+    assert (index.store.precision, index.store.built_by) == ("int8", "onnx")
+    assert (index.store.meta()["embed_precision"], index.store.meta()["embed_backend"]) == ("int8", "onnx")
     batch, query = index.batch_embedder, index.query_embedder
     assert isinstance(batch, OnnxEmbedder) and isinstance(query, OnnxEmbedder)
-    assert batch.graph == query.graph == graph_path(settings.data_dir / "models", settings.embed_model, "fp32")
-    assert batch.graph.is_file()  # exported by the sync, once
+    assert batch.graph == query.graph == graph_path(settings.data_dir / "models", settings.embed_model, "int8")
+    assert batch.graph.is_file()  # installed by the sync, once
     # A question embedded alone finds the chunk the batch embedded, with the stored vector's own score.
     chunk = next(iter(index.store.iter_chunks()))
     (hit, score), *_ = index.store.query(query.embed_query(f"{chunk.title}\n{chunk.text}"), 1)
     assert hit.id == chunk.id and score > 0.999
+
+
+def test_fp32_asked_for_by_name_is_what_a_new_index_gets(tmp_path):
+    from testsupport.corpora import write_txt_article
+
+    corpus = tmp_path / "corpus"
+    write_txt_article(corpus, "one.txt", "Budget", TEXTS[1])
+    index = NewsIndex(_settings(tmp_path, NEWSBOT_EMBED_PRECISION="fp32"))
+    assert index.sync([corpus]).embedded_chunks > 0
+    assert (index.store.meta()["embed_precision"], index.store.meta()["embed_backend"]) == ("fp32", "onnx")
+    assert index.query_embedder.graph == graph_path(tmp_path / "models", index.settings.embed_model, "fp32")
 
 
 def test_an_int8_index_refuses_fp32_and_torch_questions(tmp_path, embedder, graphs):
@@ -145,14 +156,15 @@ def test_an_index_from_before_precisions_were_recorded_is_torch_fp32(index_setti
     assert ChunkStore(empty).precision == "int8"  # nothing written: any settings may open it
 
 
-def test_an_fp32_index_whose_graph_cannot_be_exported_is_built_by_torch_and_says_so(tmp_path, caplog):
+def test_a_new_index_whose_graphs_cannot_be_exported_is_built_by_torch_in_fp32_and_says_so(tmp_path, caplog):
     settings = _settings(tmp_path, NEWSBOT_CACHE_DIR=str(tmp_path / "cache"))
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "embedding").write_text("a file where the machine's graphs would go")  # the export cannot write
     index = NewsIndex(settings)
     with caplog.at_level(logging.WARNING, logger="indexing.index"):
         assert index.sync().embedded_chunks > 0
-    assert "cannot export the embedding model to ONNX" in caplog.text and "indexing with torch instead" in caplog.text
+    assert "cannot export the embedding model to ONNX" in caplog.text
+    assert "this new index gets fp32 vectors instead" in caplog.text and "indexing with torch instead" in caplog.text
     assert isinstance(index.batch_embedder, SentenceTransformerEmbedder)
     assert isinstance(index.query_embedder, SentenceTransformerEmbedder)  # no graph: torch, the same vectors
     assert (index.store.meta()["embed_precision"], index.store.meta()["embed_backend"]) == ("fp32", "torch")
@@ -235,7 +247,7 @@ def test_a_graph_is_exported_once_per_machine_and_each_index_keeps_its_own_copy(
     write_txt_article(corpus, "one.txt", "Budget", TEXTS[1])
     first = NewsIndex(_settings(tmp_path / "first", NEWSBOT_CACHE_DIR=str(cache)))
     assert first.sync([corpus]).embedded_chunks > 0
-    (shared,) = (cache / "embedding").glob("*.fp32.onnx")
+    (shared,) = (cache / "embedding").glob("*.int8.onnx")  # the default for a new index
     assert first.graph_path().read_bytes() == shared.read_bytes()
 
     def no_export(*_args, **_kwargs):

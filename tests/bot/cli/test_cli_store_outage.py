@@ -40,9 +40,9 @@ def chunk_count(server: ChromaServer) -> int:
 
 def test_server_stopped_mid_index_is_one_line_and_exit_1_then_a_rerun_finishes(chroma_server, tmp_path):
     corpus = tmp_path / "corpus"
-    for i in range(60):  # ~330 chunks: five commits, the first long before the last
+    for i in range(60):  # ~900 one-sentence chunks: four commits, the first long before the last
         write_txt_article(corpus, f"a{i:02d}.txt", f"Story {i}", news_text(i, paragraphs=3, sentences=5))
-    env = server_env(tmp_path, chroma_server)
+    env = server_env(tmp_path, chroma_server) | {"NEWSBOT_CHUNK_TOKENS": "32", "NEWSBOT_CHUNK_OVERLAP": "0"}
     index = [sys.executable, "-m", "bot.cli", "index", str(corpus), "--json"]
     process = subprocess.Popen(index, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
