@@ -361,7 +361,8 @@ def _options(args: argparse.Namespace) -> str:
 
 
 def _saved_inputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
-    return [("--throughput-json", args.throughput_json), ("--latency-json", args.latency_json), ("--quality-json", args.quality_json)]
+    saved_quality = [("--quality-json", path) for path in args.quality_json]
+    return [("--throughput-json", args.throughput_json), ("--latency-json", args.latency_json), *saved_quality]
 
 
 def _fmt(value: Any) -> str:
@@ -390,7 +391,7 @@ def write_markdown(
     throughput: dict | None,
     settings: BotSettings,
     args: argparse.Namespace,
-    quality: dict | None = None,
+    quality: list[dict] | None = None,
 ) -> None:
     s = settings
     kept = None if reports else kept_quality_section(path)
@@ -407,7 +408,7 @@ def write_markdown(
         "",
         "## Retrieval by embedding precision and chunk overlap",
         "",
-        embedding_quality_section(quality) if quality else "_Not measured (benchmarks/embedding_quality.py not run)._",
+        "\n\n".join(map(embedding_quality_section, quality)) if quality else "_Not measured (benchmarks/embedding_quality.py not run)._",
         "",
         *([kept] if kept else []),
         *(
@@ -468,7 +469,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--throughput-json", type=Path, help="index_throughput.py's --json output, instead of running it")
     parser.add_argument("--latency-json", type=Path, help="query_latency.py's --json output, instead of running it")
-    parser.add_argument("--quality-json", type=Path, help="embedding_quality.py's --json output (not run by default: ~40 min)")
+    parser.add_argument(
+        "--quality-json", type=Path, action="append", default=[], help="embedding_quality.py's --json output (repeatable; not run here)"
+    )
     parser.add_argument("--results", type=Path, help="also write each set's full JSON report here (never inside the project)")
     parser.add_argument("--docs", type=Path, default=DOCS, help="where benchmarks.md and the charts go (default docs/)")
     args = parser.parse_args(argv)
@@ -481,7 +484,7 @@ def main(argv: list[str] | None = None) -> None:
     latency = saved(args.latency_json) or (
         None if args.skip_latency else run_script("query_latency.py", ["--sizes", args.sizes, "--distinct", str(args.distinct)])
     )
-    quality = saved(args.quality_json)
+    quality = [q for q in map(saved, args.quality_json) if q]
     args.docs.mkdir(parents=True, exist_ok=True)
     if reports:
         quality_chart(reports, args.docs / QUALITY_PNG)

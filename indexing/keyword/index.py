@@ -3,7 +3,7 @@
 Chroma is the source of truth; the keyword index (indexing.keyword.bm25) is derived from it and stamped
 with the Chroma sync generation it was reconciled at. Readers compare the stamp with the generation
 stored in Chroma before answering; when they differ, they reconcile: diff the registry records
-changed since the stamp (less `CHANGE_MARGIN_NS`, for writers' clocks and writes in flight) against
+changed since the stamp (less the store's `change_margin_ns`, for writes in flight and writers' clocks) against
 the articles the keyword index holds, drop the rows of articles gone or changed, and fetch from
 Chroma only the committed chunks of new or changed articles. After one new article, that is one
 registry record and one article's chunks, whatever the size of the index. An index with no stamp,
@@ -31,15 +31,12 @@ from pathlib import Path
 
 import indexing.keyword.files as bm25_files
 from indexing.keyword.bm25 import BM25Index, Doc, KeywordHit, tokenize
-from indexing.store.chroma import REMOVED_KEPT_NS, ChunkStore
+from indexing.store.chroma import CHANGE_MARGIN_NS, REMOVED_KEPT_NS, ChunkStore
 from indexing.store.records import ArticleRecord, StoredChunk
 
 __all__ = ["KeywordCache", "KeywordHit", "reconcile", "tokenize"]
 
 log = logging.getLogger(__name__)
-
-# Changes read again before the stamp: covers clocks of writers a few minutes apart and slow writes.
-CHANGE_MARGIN_NS = 10 * 60 * 10**9
 
 
 def reconcile(index: BM25Index, store: ChunkStore, generation: int) -> BM25Index:
@@ -49,7 +46,7 @@ def reconcile(index: BM25Index, store: ChunkStore, generation: int) -> BM25Index
     """
     held = index.articles
     if _follows_changes(index):
-        changes = store.records_changed_since(index.generation - CHANGE_MARGIN_NS)
+        changes = store.records_changed_since(index.generation - store.change_margin_ns)
         wanted = {a: r for a, r in changes.items() if r is not None and r.sha256}
         stale = {a for a in changes if a in held and (a not in wanted or not _matches(wanted[a], *held[a]))}
         whole_registry = False
@@ -66,7 +63,7 @@ def reconcile(index: BM25Index, store: ChunkStore, generation: int) -> BM25Index
 
 def _follows_changes(index: BM25Index) -> bool:
     """Whether the registry still keeps every change since the index's stamp (removals expire)."""
-    return 0 < index.generation and time.time_ns() - index.generation < REMOVED_KEPT_NS - CHANGE_MARGIN_NS
+    return 0 < index.generation and time.time_ns() - index.generation < REMOVED_KEPT_NS - max(CHANGE_MARGIN_NS.values())
 
 
 def _matches(record: ArticleRecord, sha: str, rows: int) -> bool:

@@ -47,6 +47,9 @@ _BATCH = 1000  # well under Chroma's max batch (5,461 here)
 _REGISTRY_VECTOR = [1.0]  # the registry needs no vectors; Chroma needs one per record
 # How long a removed article's tombstone stays: a reader that caught up longer ago reads the whole registry.
 REMOVED_KEPT_NS = 7 * 24 * 3600 * 10**9
+# How far before its stamp a reader catching up re-reads registry changes: writes still in flight when it
+# read (one machine's clock: seconds at most), and on a Chroma server, writers' clocks apart.
+CHANGE_MARGIN_NS = {"embedded": 30 * 10**9, "server": 10 * 60 * 10**9}
 _TOMBSTONE = {"kind": "removed", "sha256": "", "previous": "", "status": "removed", "n_chunks": 0}
 
 
@@ -90,6 +93,10 @@ class ChunkStore:
             return self.settings.new_index_precision, self.settings.backend
         _check_precision(self.settings, *made_by)
         return made_by
+
+    @property
+    def change_margin_ns(self) -> int:
+        return CHANGE_MARGIN_NS["server" if self.settings.chroma_host else "embedded"]
 
     @property
     def is_new(self) -> bool:

@@ -1,8 +1,13 @@
 """The sync as a stream (real Chroma, real model): articles are chunked, embedded and committed a batch at
-a time, so chunks are in the store before the run ends, one batch is in hand at a time, and the plan
-keeps article texts only up to a budget (the rest is read again when its turn comes)."""
+a time (one written while the next is embedded), so chunks are in the store before the run ends, at
+most two batches are in hand, and the plan keeps article texts only up to a budget (the rest is read
+again when its turn comes)."""
 
 from __future__ import annotations
+
+import threading
+
+import pytest
 
 from indexing import indexer, plan
 from indexing.indexer import SyncProgress, indexing_signature, plan_sync, sync
@@ -71,3 +76,61 @@ def test_a_file_changed_after_the_plan_is_left_for_the_next_sync(tmp_path, store
     again = sync([corpus], store, embedder, settings)
     assert (again.added, again.unchanged) == (1, CORPUS_ARTICLES - 1)
     assert store.committed_hashes()[dated] == read_all(corpus, settings)[dated].sha256
+
+
+class _Embedding:
+    """The real embedder, noting whether a write was under way when it was called."""
+
+    def __init__(self, inner, writing: threading.Event):
+        self.inner, self.writing = inner, writing
+        self.name, self.backend, self.precision = inner.name, inner.backend, inner.precision
+        self.during_a_write = threading.Event()
+
+    def count_tokens(self, texts):
+        return self.inner.count_tokens(texts)
+
+    def embed_with_spans(self, texts, spans):
+        if self.writing.is_set():
+            self.during_a_write.set()
+        return self.inner.embed_with_spans(texts, spans)
+
+
+def test_the_next_batch_is_embedded_while_the_previous_one_is_written(tmp_path, store, embedder, settings, monkeypatch):
+    monkeypatch.setattr(indexer, "WRITE_BATCH_CHUNKS", 4)
+    corpus = build_corpus(tmp_path)
+    writing = threading.Event()
+    embedding = _Embedding(embedder, writing)
+    real_write = store.write_articles
+
+    def write_articles(items):
+        writing.set()
+        try:
+            embedding.during_a_write.wait(timeout=20)  # held until the next batch is being embedded (if it ever is)
+            return real_write(items)
+        finally:
+            writing.clear()
+
+    monkeypatch.setattr(store, "write_articles", write_articles)
+    report = sync([corpus], store, embedding, settings)
+    assert embedding.during_a_write.is_set()
+    assert report.added == CORPUS_ARTICLES and stored_ids(store) == expected_chunk_ids(
+        read_all(corpus, settings).values(), embedder, settings
+    )
+
+
+def test_a_failed_write_stops_the_run_and_commits_nothing_after_it(tmp_path, store, embedder, settings, monkeypatch):
+    monkeypatch.setattr(indexer, "WRITE_BATCH_CHUNKS", 4)
+    corpus = build_corpus(tmp_path)
+    real_write, writes = store.write_articles, []
+
+    def write_articles(items):
+        writes.append(len(items))
+        if len(writes) == 2:
+            raise OSError("disk full")
+        return real_write(items)
+
+    monkeypatch.setattr(store, "write_articles", write_articles)
+    with pytest.raises(OSError, match="disk full"):
+        sync([corpus], store, embedder, settings)
+    assert len(writes) == 2  # the write after the failed one never started
+    assert len(store.committed_hashes()) == writes[0]

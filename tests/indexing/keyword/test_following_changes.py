@@ -46,8 +46,8 @@ def same_results(got: BM25Index, want: BM25Index) -> bool:
 
 
 def test_a_reader_reads_only_the_records_a_sync_changed(index, corpus, monkeypatch):
-    monkeypatch.setattr(keyword, "CHANGE_MARGIN_NS", 0)  # no clock margin: exactly what changed since the stamp
     reader = NewsIndex(index.settings)
+    monkeypatch.setattr(type(reader.store), "change_margin_ns", 0)  # no margin: exactly what changed since the stamp
     before = reader.keywords.current()
     write_txt_article(corpus, "volcano.txt", "Volcano erupts", "A volcano erupted near the village. Ash fell for hours.")
     (corpus / "flood.txt").unlink()
