@@ -253,7 +253,8 @@ def measure_newsbot(corpus: Path, workdir: Path) -> dict[str, Any]:
     raw: dict[str, float] = {}
     with clocked(raw):
         embedder.inner.embed_documents(texts)
-    other = full["seconds"] - embedder.encode_seconds - store.write_seconds - embedder.tokenize_seconds
+    # Writes run in their own thread while the next batch is embedded: they overlap the other rows.
+    other = full["seconds"] - embedder.encode_seconds - embedder.tokenize_seconds
     return {
         "pipeline": "newsbot",
         "articles": report.articles,
@@ -276,9 +277,9 @@ def measure_newsbot(corpus: Path, workdir: Path) -> dict[str, Any]:
         "raw_embed_seconds": raw["seconds"],
         "breakdown_seconds": {
             "embed": embedder.encode_seconds,
-            "chroma writes": store.write_seconds,
             "tokenizer (chunk budgets)": embedder.tokenize_seconds,
-            "read, chunk, the rest": other,
+            "read, chunk, wait for the last write, the rest": other,
+            "chroma writes (their own thread, overlapping the rows above)": store.write_seconds,
         },
     }
 
@@ -420,7 +421,7 @@ def print_table(result: dict[str, Any]) -> None:
         + verdict(r["index_over_raw"] >= TARGET_INDEX_OVER_RAW),
     )
     for name, seconds in r["breakdown_seconds"].items():
-        detail.add_row(f"  full index: {name}", f"{seconds:.1f} s", f"{100 * seconds / r['seconds']:.0f}% of the full index")
+        detail.add_row(f"  full index: {name}", f"{seconds:.1f} s", f"{100 * seconds / r['seconds']:.0f}% of the full index's wall time")
     export = r["graph_export_seconds"]
     detail.add_row("graph export", "cached" if export is None else f"{export:.1f} s", "once per machine, before the first index")
     start, end = result["load_average_start_end"]

@@ -267,8 +267,8 @@ def latency_section(latency: dict[str, Any]) -> str:
             f"Synthetic corpus: {warm['distinct_embedded']:,} distinct news-like paragraphs embedded for real "
             f"({warm['embed_s']:.0f} s); every stored chunk is one of them with varied numbers and names and its vector "
             f"perturbed (N(0, {warm['noise']}) per dimension, renormalised). {warm['sizes'][0]['queries']} questions per size, "
-            f'after 3 warm-up questions; "retrieval" is the hybrid search alone, "ask" adds the offline answerer '
-            f"(sentence scoring with the stored sentence vectors, spaCy NER, its cache cleared before each question). "
+            f'after 3 warm-up questions; "retrieval" is the hybrid search alone, "ask" adds the default answerer '
+            f"(the reader, reading the top passages with its int8 ONNX graph; spaCy's entity cache cleared before each question). "
             f'"BM25 update" brings the keyword index up to date with the chunks written since the previous size; '
             '"1st ask after a sync": the first question after a one-article write (the keyword index catches up in the '
             'background meanwhile); "BM25 catch-up": that catch-up alone, after another one-article write; "BM25 load": '
@@ -323,6 +323,7 @@ def throughput_section(result: dict[str, Any]) -> str:
         "all-MiniLM-L6-v2 weights on torch's default threads, `langchain_chroma.Chroma`; newsbot is `NewsIndex.sync` "
         f"with its default settings ({settings}), the rows below it with the settings named. Target: newsbot's "
         f"defaults at 2x the textbook's articles/s or more.\n\n{table}\n\n![indexing speed]({INDEXING_PNG})\n\n{detail}"
+        + (f"\n\n_{result['note']}_" if result.get("note") else "")
     )
 
 
@@ -338,11 +339,14 @@ def embedding_quality_section(result: dict[str, Any]) -> str:
         ]
         for name, v in result["variants"].items()
     ]
-    header = ["precision:overlap", *(f"{s} {m}" for s, m in figures), "RealTimeQA chunks", f"within {result['tolerance']}"]
+    header = ["precision:overlap", *(f"{s} {m}" for s, m in figures), "RealTimeQA chunks", f"within {result['tolerance']} (worst drop)"]
+    note = f"\n\n_{result['note']}_" if result.get("note") else ""
     return (
         "`benchmarks/embedding_quality.py`: each variant indexes the evaluation sets privately with that embedding "
         f"precision and chunk overlap (word-pieces) and is scored by gold article, ranked by the {result['answerer']} "
-        "answerer. RealTimeQA's retrieval figures rest on 112 questions, so one question moves recall by 0.009.\n\n" + _table(header, rows)
+        "answerer. RealTimeQA's retrieval figures rest on 112 questions, so one question moves recall by 0.009.\n\n"
+        + _table(header, rows)
+        + note
     )
 
 
