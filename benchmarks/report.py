@@ -275,6 +275,8 @@ def latency_section(latency: dict[str, Any]) -> str:
             "reading the saved keyword index; disk: the Chroma folder and the keyword index; RSS: the benchmark process, "
             "which built the store too (a serving process needs at most this); load avg: the 1-minute load when the row was taken."
         )
+        if latency.get("note"):
+            parts.append(f"_{latency['note']}_")
         parts.append(f"![latency vs corpus size]({LATENCY_PNG})")
     cold = latency.get("cold")
     if cold:
