@@ -11,21 +11,9 @@ from indexing.index import NewsIndex
 from indexing.keyword.bm25 import BM25Index
 from indexing.store.chroma import REMOVED_KEPT_NS
 from testsupport.corpora import write_txt_article
+from testsupport.keyword_corpus import corpus, from_scratch  # noqa: F401  (corpus: a fixture)
 
-ARTICLES = {
-    "chess.txt": ("Teenager wins chess title", "Lena Vogel won the national chess championship. She sacrificed her queen on move 31."),
-    "bridge.txt": ("Harbour bridge reopens", "The harbour bridge reopened after repairs. Engineers replaced the steel cables."),
-    "flood.txt": ("Flood inquiry opens", "An inquiry into the spring flooding opened on Monday. Residents described the damage."),
-}
 QUERIES = ("queen chess", "bridge steel cables repairs", "flood inquiry residents", "volcano ash village")
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    folder = tmp_path / "corpus"
-    for name, (title, body) in ARTICLES.items():
-        write_txt_article(folder, name, title, body)
-    return folder
 
 
 @pytest.fixture
@@ -33,10 +21,6 @@ def index(index_settings, embedder, corpus) -> NewsIndex:
     news_index = NewsIndex(index_settings.replace(embed_backend="torch"))
     news_index.sync([corpus])
     return news_index
-
-
-def from_scratch(store) -> BM25Index:
-    return keyword.reconcile(BM25Index.empty(), store, store.generation())
 
 
 def same_results(got: BM25Index, want: BM25Index) -> bool:

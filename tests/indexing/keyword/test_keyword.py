@@ -16,20 +16,7 @@ from indexing.keyword.bm25 import BM25Index
 from indexing.keyword.files import MANIFEST
 from indexing.keyword.index import KeywordCache
 from testsupport.corpora import REPO, news_text, write_txt_article
-
-ARTICLES = {
-    "chess.txt": ("Teenager wins chess title", "Lena Vogel won the national chess championship. She sacrificed her queen on move 31."),
-    "bridge.txt": ("Harbour bridge reopens", "The harbour bridge reopened after repairs. Engineers replaced the steel cables."),
-    "flood.txt": ("Flood inquiry opens", "An inquiry into the spring flooding opened on Monday. Residents described the damage."),
-}
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    folder = tmp_path / "corpus"
-    for name, (title, body) in ARTICLES.items():
-        write_txt_article(folder, name, title, body)
-    return folder
+from testsupport.keyword_corpus import corpus, from_scratch  # noqa: F401  (corpus: a fixture)
 
 
 @pytest.fixture
@@ -181,10 +168,6 @@ def test_a_query_never_waits_for_a_reconcile_it_gets_the_previous_index_meanwhil
 
 
 # ---- incremental reconcile ---------------------------------------------------------------------
-
-
-def from_scratch(store) -> BM25Index:
-    return keyword.reconcile(BM25Index.empty(), store, store.generation())
 
 
 def assert_same_results(incremental: BM25Index, fresh: BM25Index, queries) -> None:
