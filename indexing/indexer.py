@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,10 @@ REPORTED_PATHS = 5
 # a batch on 2 cores). Chroma costs per write as well as per chunk: 256 a commit writes 25% faster than 64
 # (2.7 against 3.6 ms a chunk, measured), and memory stays a few MB.
 WRITE_BATCH_CHUNKS = 256
+# A sync of at least this many articles embeds in worker processes (where the embedder has them):
+# they start in about a second, which pays back once commits overlap embedding, from the second
+# batch of chunks on (~32 articles of 8 chunks).
+PROCESSES_FROM_ARTICLES = 32
 
 
 @dataclass
@@ -117,8 +122,12 @@ def sync(
         for article, previous in plan.articles()
     )
     # Chroma writes one batch while the next is embedded: its SQLite and HNSW work fills the moments the
-    # embedding leaves a core idle. At most two batches are in hand; each is committed in order.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-writer") as writer:
+    # embedding leaves a core idle. A long sync embeds in worker processes, since Chroma's writes hold
+    # the GIL that embedding threads need. At most two batches are in hand; each is committed in order.
+    with (
+        _embedding_processes(embedder, len(plan.to_write)),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-writer") as writer,
+    ):
         writing: tuple[Future[None], list[tuple[Article, str, list[Chunk]]]] | None = None
         for batch in _batches(chunked, WRITE_BATCH_CHUNKS):
             prepared = _embedded(batch, embedder)
@@ -135,6 +144,12 @@ def sync(
     report.seconds = time.perf_counter() - began
     store.mark_synced(articles=report.articles, chunks=report.chunks)
     return report
+
+
+def _embedding_processes(embedder: Embedder, articles: int) -> AbstractContextManager[None]:
+    """The embedder's worker processes for the length of a long sync; nothing for a short one."""
+    start = getattr(embedder, "worker_processes", None)
+    return start() if start is not None and articles >= PROCESSES_FROM_ARTICLES else nullcontext()
 
 
 def _landed(write: Future[None], batch: list[tuple[Article, str, list[Chunk]]], report: SyncReport, progress: SyncProgress) -> None:

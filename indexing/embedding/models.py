@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from indexing.embedding.pooling import Spans, embed_pooled
+from indexing.embedding.pooling import Spans, embed_pooled, in_this_process
 from indexing.errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -143,7 +143,9 @@ class SentenceTransformerEmbedder:
             ).last_hidden_state.numpy()
 
         with self._threads(), torch.inference_mode():
-            vectors, span_vectors = embed_pooled(texts, spans, self._span_tokenizer, forward, self.batch_size, self.dimension)
+            vectors, span_vectors = embed_pooled(
+                texts, spans, self.batch_size, self.dimension, in_this_process(self._span_tokenizer, forward)
+            )
         assert span_vectors is not None
         return vectors, span_vectors
 

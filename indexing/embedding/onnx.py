@@ -6,7 +6,8 @@ with the fused graph (onnxruntime's BERT fusions), which does less work per chun
 model. One class serves both; they differ in sessions and threads: one question gets one session
 of NEWSBOT_THREADS threads; batches get one single-threaded session per core, each running its own
 batches (on 2 cores: 1.2x the chunks/s of one 2-thread session for fp32, 2x for int8, whose small
-matrices leave a second thread little to share). Both load the graph of the index's precision
+matrices leave a second thread little to share); a sync of many articles runs them in worker
+processes instead (indexing.embedding.processes). Both load the graph of the index's precision
 (indexing.embedding.export), so an index's vectors and its questions' vectors come from one graph.
 """
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from indexing.embedding.models import load_tokenizer, max_tokens_of, word_pieces
-from indexing.embedding.pooling import Spans, embed_pooled
+from indexing.embedding.pooling import BatchRunner, Spans, embed_pooled, in_this_process
+from indexing.embedding.processes import WorkerProcesses
+from indexing.embedding.sessions import open_session, run_session, session_inputs
 
 
 class OnnxEmbedder:
@@ -57,6 +61,7 @@ class OnnxEmbedder:
         self._opening = threading.Lock()
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()  # sessions not running a batch now
         self._opened: list[Any] = []
+        self._processes: WorkerProcesses | None = None  # while worker_processes() is entered
 
     @property
     def _session(self):  # onnxruntime.InferenceSession: the first one, for its inputs
@@ -71,21 +76,13 @@ class OnnxEmbedder:
                 self._idle.put(session)
 
     def _open(self):
-        import onnxruntime
-
         if self._prepare is not None:
             self._prepare()
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        # Idle pool threads spin by default, taking cycles from whatever else runs on the cores.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return onnxruntime.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
+        return open_session(self.graph, self.threads)
 
     @cached_property
     def _inputs(self) -> frozenset[str]:
-        """The inputs the graph takes (the fused graph may drop token_type_ids, which are all zero here)."""
-        return frozenset(i.name for i in self._session.get_inputs())
+        return session_inputs(self._session)
 
     @cached_property
     def tokenizer(self):  # tokenizers.Tokenizer: truncated to what the model reads, padded per batch
@@ -104,7 +101,7 @@ class OnnxEmbedder:
         return word_pieces(self._counting_tokenizer, texts)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        vectors, _ = embed_pooled(texts, None, self.tokenizer, self._forward, self.batch_size, self.dimension, self.workers)
+        vectors, _ = embed_pooled(texts, None, self.batch_size, self.dimension, self._runner())
         return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -113,16 +110,36 @@ class OnnxEmbedder:
     def embed_with_spans(self, texts: Sequence[str], spans: Spans) -> tuple[np.ndarray, list[np.ndarray]]:
         """Text vectors plus, from the same forward pass, one vector per character span of each text
         (the mean of the span's token vectors, unit length): the sentences' vectors, stored for the answerer."""
-        vectors, span_vectors = embed_pooled(texts, spans, self.tokenizer, self._forward, self.batch_size, self.dimension, self.workers)
+        vectors, span_vectors = embed_pooled(texts, spans, self.batch_size, self.dimension, self._runner())
         assert span_vectors is not None
         return vectors, span_vectors
 
+    @contextmanager
+    def worker_processes(self) -> Iterator[None]:
+        """Inside, batch calls run in `workers` processes (indexing.embedding.processes: Chroma's writes
+        hold the GIL, which stalls embedding threads); on leaving, the processes stop. For long batch
+        work, such as a sync of many articles: starting them costs about a second."""
+        if self.workers <= 1 or self._processes is not None:
+            yield
+            return
+        if self._prepare is not None:
+            self._prepare()  # the graph exists before a worker opens it
+        self._processes = WorkerProcesses(self.graph, self.model_dir, self.max_tokens, self.workers)
+        try:
+            yield
+        finally:
+            processes, self._processes = self._processes, None
+            processes.close()
+
+    def _runner(self) -> BatchRunner:
+        if self._processes is not None:
+            return self._processes.run
+        return in_this_process(self.tokenizer, self._forward, self.workers)
+
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         self._open_all()
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        feed = {k: v for k, v in feed.items() if k in self._inputs}
         session = self._idle.get()  # one run per session at a time: each has its own threads
         try:
-            return session.run(None, feed)[0]
+            return run_session(session, self._inputs, ids, mask)
         finally:
             self._idle.put(session)

@@ -5,7 +5,7 @@ The backends differ only in the forward pass (`Forward`); batching, padding and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -50,37 +50,52 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[
     return [order[lo : lo + batch_size] for lo in range(0, len(order), batch_size)]
 
 
+# One forward pass per batch: its unit text vectors and, when spans are asked for, its span vectors.
+BatchResult = tuple[np.ndarray, list[np.ndarray] | None]
+# Embeds batches of texts (with their spans, or None), giving one BatchResult per batch, in order.
+BatchRunner = Callable[[list[list[str]], list[Spans] | None], Iterable[BatchResult]]
+
+
+def embed_batch(texts: Sequence[str], spans: Spans | None, tokenizer: Any, forward: Forward) -> BatchResult:
+    """One batch through the model. `tokenizer` (tokenizers.Tokenizer) truncates to what the model
+    reads and pads to the batch's longest text."""
+    encodings = tokenizer.encode_batch(list(texts))
+    ids = np.array([e.ids for e in encodings], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    hidden = forward(ids, mask)
+    vectors = mean_pooled(hidden, mask)
+    if spans is None:
+        return vectors, None
+    return vectors, [pool_spans(hidden[row], e.offsets, e.special_tokens_mask, spans[row]) for row, e in enumerate(encodings)]
+
+
+def in_this_process(tokenizer: Any, forward: Forward, workers: int = 1) -> BatchRunner:
+    """Batches run here; with `workers` > 1, that many at once on threads (`forward` must then serve
+    concurrent calls)."""
+
+    def run(texts: list[list[str]], spans: list[Spans] | None) -> list[BatchResult]:
+        pairs = list(zip(texts, spans if spans is not None else [None] * len(texts)))
+        if workers <= 1 or len(pairs) <= 1:
+            return [embed_batch(t, s, tokenizer, forward) for t, s in pairs]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed") as pool:
+            return list(pool.map(lambda pair: embed_batch(pair[0], pair[1], tokenizer, forward), pairs))
+
+    return run
+
+
 def embed_pooled(
-    texts: Sequence[str],
-    spans: Spans | None,
-    tokenizer: Any,
-    forward: Forward,
-    batch_size: int,
-    dimension: int,
-    workers: int = 1,
+    texts: Sequence[str], spans: Spans | None, batch_size: int, dimension: int, run: BatchRunner
 ) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """Unit text vectors and, when `spans` are given, one unit vector per character span of each text,
-    from one forward pass per length-sorted batch. `tokenizer` (tokenizers.Tokenizer) truncates to
-    what the model reads and pads to a batch's longest text. With `workers` > 1, that many batches run
-    at once (`forward` must then serve concurrent calls); each text's vector is the same either way."""
+    from one forward pass per length-sorted batch. The batches are the same whoever runs them (`run`:
+    this process, its threads, or worker processes), so each text's vector is the same either way."""
     vectors = np.zeros((len(texts), dimension), dtype=np.float32)
     span_vectors = None if spans is None else [np.zeros((0, dimension), dtype=np.float32)] * len(texts)
-
-    def run(batch: list[int]) -> None:
-        encodings = tokenizer.encode_batch([texts[i] for i in batch])
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        hidden = forward(ids, mask)
-        vectors[batch] = mean_pooled(hidden, mask)
-        if span_vectors is not None and spans is not None:
-            for row, i in enumerate(batch):
-                span_vectors[i] = pool_spans(hidden[row], encodings[row].offsets, encodings[row].special_tokens_mask, spans[i])
-
     batches = length_sorted_batches([len(t) for t in texts], batch_size)
-    if workers <= 1 or len(batches) <= 1:
-        for batch in batches:
-            run(batch)
-    else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed") as pool:
-            list(pool.map(run, batches))  # list(): a failed batch raises here
+    results = run([[texts[i] for i in b] for b in batches], None if spans is None else [[spans[i] for i in b] for b in batches])
+    for batch, (batch_vectors, batch_spans) in zip(batches, results):
+        vectors[batch] = batch_vectors
+        if span_vectors is not None and batch_spans is not None:
+            for i, pooled in zip(batch, batch_spans):
+                span_vectors[i] = pooled
     return vectors, span_vectors

@@ -5,16 +5,20 @@ made its vectors and refuses settings that would embed questions at another prec
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import signal
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
 import torch
 
+from indexing import indexer
 from indexing.embedding.export import MIN_COSINE, export_graph, graph_path
 from indexing.embedding.models import SentenceTransformerEmbedder
 from indexing.embedding.onnx import OnnxEmbedder
-from indexing.errors import ConfigError, StoreError
+from indexing.errors import ConfigError, ModelError, StoreError
 from indexing.index import NewsIndex
 from indexing.settings import IndexSettings, SettingsSource
 from indexing.sources.article import Article
@@ -236,6 +240,75 @@ def test_sessions_running_batches_at_once_give_each_text_its_own_vector(embedder
     assert len(together._opened) == 3
     assert np.array_equal(v1, v3)
     assert all(np.array_equal(a, b) for a, b in zip(s1, s3))
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_worker_processes_give_each_text_the_vector_this_process_gives_it(embedder, graphs, precision):
+    texts = [f"{t} ({n})" for n in range(12) for t in TEXTS]  # tasks for both workers
+    spans = [SPANS[i % len(SPANS)] for i in range(len(texts))]
+    here = OnnxEmbedder(embedder.name, embedder.model_dir, graphs[precision], precision, batch_size=4)
+    apart = OnnxEmbedder(embedder.name, embedder.model_dir, graphs[precision], precision, batch_size=4, workers=2)
+    (v1, s1) = here.embed_with_spans(texts, spans)
+    with apart.worker_processes():
+        workers = apart._processes
+        assert workers is not None
+        v2, s2 = apart.embed_with_spans(texts, spans)
+        plain = apart.embed_documents(texts)
+        pids = set(workers.pids)
+    assert apart._opened == []  # no session was opened in this process
+    assert np.array_equal(v1, v2) and np.array_equal(v1, plain)
+    assert all(np.array_equal(a, b) for a, b in zip(s1, s2))
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert apart._processes is None and not any(_alive(pid) for pid in pids)  # stopped on leaving
+
+
+def test_a_worker_process_that_dies_is_a_model_error_and_the_next_call_embeds_here(embedder, graphs):
+    apart = OnnxEmbedder(embedder.name, embedder.model_dir, graphs["int8"], "int8", workers=2)
+    with apart.worker_processes():
+        assert apart._processes is not None
+        apart.embed_documents(TEXTS)  # the workers are up
+        os.kill(apart._processes.pids[0], signal.SIGKILL)
+        with pytest.raises(ModelError, match="embedding worker process stopped .killed by signal 9"):
+            apart.embed_documents(TEXTS * 8)
+    assert np.array_equal(apart.embed_documents(TEXTS), _onnx(embedder, graphs["int8"], "int8").embed_documents(TEXTS))
+
+
+def test_a_long_sync_embeds_in_worker_processes_and_a_short_one_here(tmp_path, monkeypatch):
+    index = NewsIndex(_settings(tmp_path / "data"))
+    batch = index.batch_embedder
+    assert isinstance(batch, OnnxEmbedder) and batch.workers == index.settings.batch_thread_count
+    entered = []
+    real = batch.worker_processes
+
+    @contextmanager
+    def watched():
+        with real():
+            entered.append(batch._processes is not None)
+            yield
+
+    monkeypatch.setattr(batch, "worker_processes", watched)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n in range(indexer.PROCESSES_FROM_ARTICLES - 1):
+        (corpus / f"a{n}.txt").write_text(f"2024-05-0{1 + n % 9}\nArticle {n}\nThe council met on day {n} and voted {n} to {n + 1}.\n")
+    index.sync([corpus])
+    assert entered == [] and len(batch._opened) == batch.workers  # short: embedded here
+    (corpus / "last.txt").write_text("2024-05-10\nThe last one\nIt tips the sync over into worker processes.\n")
+    (corpus / "a0.txt").write_text("2024-05-11\nArticle 0 again\nChanged, so the sync writes it once more.\n")
+    monkeypatch.setattr(indexer, "PROCESSES_FROM_ARTICLES", 2)
+    report = index.sync([corpus])
+    assert report.added == 1 and report.updated == 1
+    assert entered == [batch.workers > 1]
+    found = index.store.query(index.query_embedder.embed_query("tips the sync over"), 1)
+    assert found and "tips the sync" in found[0][0].text
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_a_graph_is_exported_once_per_machine_and_each_index_keeps_its_own_copy(tmp_path, monkeypatch):
