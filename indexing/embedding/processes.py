@@ -75,6 +75,15 @@ class WorkerProcesses:
             yield from future.result()
 
     def close(self) -> None:
+        """Stop the workers after the task each is running; tasks still queued (a failed or
+        interrupted call's) are cancelled, not run."""
+        while True:
+            try:
+                item = self._tasks.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
         for _ in self._workers:
             self._tasks.put(None)
         for worker in self._workers:
