@@ -150,7 +150,8 @@ class SyntheticCorpus:
             self.vectors, self.sentence_vectors = embed_with_spans(self.paragraphs, [split_sentences(p) for p in self.paragraphs])
         self.embed_seconds = time.perf_counter() - began
         index.ensure_graph()  # as a real sync does: questions then take the ONNX graph of the index's precision
-        self.articles = 0
+        # A store kept from an earlier run (--data-dir) grows on from where it stopped.
+        self.articles = index.store.chunk_count() // CHUNKS_PER_ARTICLE
         self.origin = str(index.settings.data_dir / "synthetic-corpus.jsonl")
 
     @property

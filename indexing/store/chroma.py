@@ -44,6 +44,11 @@ from indexing.text.chunking import Chunk
 
 META_ID = "__newsbot_meta__"
 _BATCH = 1000  # well under Chroma's max batch (5,461 here)
+# Chroma's embedded store binds each id of a read's result as one SQL variable, and SQLite takes at
+# most 32,766: a read of more records fails ("too many SQL variables"). Reads that may return that
+# many go in pages of this size (a page with a filter costs ~0.4 s per 10,000 records, measured).
+READ_PAGE = 10_000
+READ_OVERLAP = _BATCH
 _REGISTRY_VECTOR = [1.0]  # the registry needs no vectors; Chroma needs one per record
 # How long a removed article's tombstone stays: a reader that caught up longer ago reads the whole registry.
 REMOVED_KEPT_NS = 7 * 24 * 3600 * 10**9
@@ -124,8 +129,7 @@ class ChunkStore:
 
     # ---- the registry -------------------------------------------------------------------------
     def article_records(self) -> dict[str, ArticleRecord]:
-        result = self.articles.get(where={"kind": "article"}, include=["metadatas"])
-        return {i: record_from_meta(i, m) for i, m in zip(result["ids"], result["metadatas"] or [])}
+        return {i: record_from_meta(i, m) for i, m in _read_all(self.articles, where={"kind": "article"}, include=["metadatas"])}
 
     def committed_hashes(self) -> dict[str, str]:
         """article id -> committed sha256, for every article."""
@@ -148,9 +152,8 @@ class ChunkStore:
         """article id -> its record (None: removed) for every article written or removed after `since_ns`
         by the writers' clocks: a cost in proportion to what changed. Removals older than
         REMOVED_KEPT_NS are forgotten; a reader further behind reads `article_records()` instead."""
-        got = self.articles.get(where={"changed": {"$gt": int(since_ns)}}, include=["metadatas"])
         changes: dict[str, ArticleRecord | None] = {}
-        for article_id, meta in zip(got["ids"], got["metadatas"] or []):
+        for article_id, meta in _read_all(self.articles, where={"changed": {"$gt": int(since_ns)}}, include=["metadatas"]):
             kind = (meta or {}).get("kind")
             if kind == "article":
                 changes[article_id] = record_from_meta(article_id, dict(meta or {}))
@@ -231,8 +234,8 @@ class ChunkStore:
 
     def repair(self) -> list[str]:
         """Finish or undo articles a crash left pending; returns their ids."""
-        pending = self.articles.get(where={"status": "pending"}, include=["metadatas"])
-        for article_id, meta in zip(pending["ids"], pending["metadatas"] or []):
+        pending = _read_all(self.articles, where={"status": "pending"}, include=["metadatas"])
+        for article_id, meta in pending:
             committed = str(meta.get("sha256", ""))
             if committed:
                 self._delete_stale_chunks(article_id, keep_sha=committed)
@@ -240,9 +243,9 @@ class ChunkStore:
             else:
                 self.chunks.delete(where={"article_id": article_id})
                 self.articles.delete(ids=[article_id])
-        if pending["ids"]:
+        if pending:
             self.bump_generation()
-        return list(pending["ids"])
+        return [article_id for article_id, _ in pending]
 
     # ---- the meta record ----------------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
@@ -282,7 +285,9 @@ class ChunkStore:
 
     def forget_removed(self, before_ns: int) -> None:
         """Drop the tombstones of articles removed before `before_ns`."""
-        self.articles.delete(where={"$and": [{"kind": "removed"}, {"changed": {"$lt": int(before_ns)}}]})
+        old = [i for i, _ in _read_all(self.articles, where={"$and": [{"kind": "removed"}, {"changed": {"$lt": int(before_ns)}}]})]
+        for lo in range(0, len(old), _BATCH):
+            self.articles.delete(ids=old[lo : lo + _BATCH])
 
     # ---- reading ------------------------------------------------------------------------------
     def chunk_count(self) -> int:
@@ -354,3 +359,19 @@ def _stored_chunks(got: dict[str, Any]) -> Iterator[StoredChunk]:
     for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
         if m is not None and d is not None:  # deleted meanwhile by a concurrent sync
             yield StoredChunk.from_chroma(i, d, m)
+
+
+def _read_all(collection: Any, **get: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(id, metadata) of every record `collection.get(**get)` finds, read READ_PAGE at a time.
+    Pages are by position, and a record deleted meanwhile moves the later ones up: so each page
+    starts READ_OVERLAP records before the previous one ended (writers delete at most _BATCH
+    records a call), and the repeats are dropped."""
+    found: dict[str, dict[str, Any]] = {}
+    offset = 0
+    while True:
+        got = collection.get(limit=READ_PAGE, offset=offset, **get)
+        metadatas = got.get("metadatas") or [{}] * len(got["ids"])
+        found.update((i, dict(m or {})) for i, m in zip(got["ids"], metadatas))
+        if len(got["ids"]) < READ_PAGE:
+            return list(found.items())
+        offset += READ_PAGE - READ_OVERLAP
