@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -24,16 +25,21 @@ __all__ = ["SyncPlan", "SyncProgress", "SyncReport", "embedding_text", "indexing
 
 log = logging.getLogger(__name__)
 
+Batch = list[tuple[Article, str, list[Chunk]]]  # articles (with the sha each replaces) and their chunks
+
 # Failed files shown per kind of failure on a terminal or in a log (`--json` lists them all).
 REPORTED_PATHS = 5
-# Commit after this many embedded chunks: a kill loses at most twice this much work (~6 s of embedding
-# a batch on 2 cores). Chroma costs per write as well as per chunk: 256 a commit writes 25% faster than 64
+# Commit after this many embedded chunks: a kill loses at most the four batches in hand (~6 s of
+# embedding a batch on 2 cores). Chroma costs per write as well as per chunk: 256 a commit writes 25% faster than 64
 # (2.7 against 3.6 ms a chunk, measured), and memory stays a few MB.
 WRITE_BATCH_CHUNKS = 256
 # A sync of at least this many articles embeds in worker processes (where the embedder has them):
 # they start in about a second, which pays back once commits overlap embedding, from the second
 # batch of chunks on (~32 articles of 8 chunks).
 PROCESSES_FROM_ARTICLES = 32
+# Batches being embedded while the next is chunked: two, so one is queued behind the other and the
+# embedding never waits for the chunking.
+EMBEDS_AHEAD = 2
 
 
 @dataclass
@@ -96,9 +102,9 @@ def sync(
     """Add new articles, replace changed ones, drop deleted ones; skip unchanged ones without embedding.
 
     A stream: the plan reads the files and keeps hashes (indexing.plan), then articles are chunked,
-    embedded and committed `WRITE_BATCH_CHUNKS` chunks at a time (one batch written while the next is
-    embedded), so memory does not grow with the corpus and a run killed at any moment loses at most
-    the two batches in hand. Removals come first.
+    embedded and committed `WRITE_BATCH_CHUNKS` chunks at a time (one batch chunked while the two
+    before it are embedded and the one before those is written), so memory does not grow with the
+    corpus and a run killed at any moment loses at most the four batches in hand. Removals come first.
     """
     began = time.perf_counter()
     progress = progress or SyncProgress()
@@ -121,19 +127,23 @@ def sync(
         (article, previous, chunk_text(article.text, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens))
         for article, previous in plan.articles()
     )
-    # Chroma writes one batch while the next is embedded: its SQLite and HNSW work fills the moments the
-    # embedding leaves a core idle. A long sync embeds in worker processes, since Chroma's writes hold
-    # the GIL that embedding threads need. At most two batches are in hand; each is committed in order.
+    # Three stages overlap: this thread chunks a batch while the EMBEDS_AHEAD before it are embedded
+    # (their work queues up behind each other, so no core idles at the end of a batch) and the one
+    # before those is written. Chroma's writes hold the GIL, which embedding threads need: a long
+    # sync embeds in worker processes. Batches are committed in order.
     with (
         _embedding_processes(embedder, len(plan.to_write)),
+        ThreadPoolExecutor(max_workers=EMBEDS_AHEAD, thread_name_prefix="newsbot-embed") as embedding,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-writer") as writer,
     ):
-        writing: tuple[Future[None], list[tuple[Article, str, list[Chunk]]]] | None = None
+        embeds: deque[tuple[Future[list[PreparedArticle]], Batch]] = deque()
+        writing: tuple[Future[None], Batch] | None = None
         for batch in _batches(chunked, WRITE_BATCH_CHUNKS):
-            prepared = _embedded(batch, embedder)
-            if writing:
-                _landed(*writing, report, progress)
-            writing = (writer.submit(store.write_articles, prepared), batch)
+            embeds.append((embedding.submit(_embedded, batch, embedder), batch))
+            if len(embeds) > EMBEDS_AHEAD:
+                writing = _write_next(embeds.popleft(), writing, writer, store, report, progress)
+        while embeds:
+            writing = _write_next(embeds.popleft(), writing, writer, store, report, progress)
         if writing:
             _landed(*writing, report, progress)
     progress.finish()
@@ -152,7 +162,24 @@ def _embedding_processes(embedder: Embedder, articles: int) -> AbstractContextMa
     return start() if start is not None and articles >= PROCESSES_FROM_ARTICLES else nullcontext()
 
 
-def _landed(write: Future[None], batch: list[tuple[Article, str, list[Chunk]]], report: SyncReport, progress: SyncProgress) -> None:
+def _write_next(
+    embedded: tuple[Future[list[PreparedArticle]], Batch],
+    writing: tuple[Future[None], Batch] | None,
+    writer: ThreadPoolExecutor,
+    store: ChunkStore,
+    report: SyncReport,
+    progress: SyncProgress,
+) -> tuple[Future[None], Batch]:
+    """The oldest embedded batch to the writer, once the write before it has landed (in order: a
+    failed write or embed stops the sync with nothing after it committed)."""
+    vectors, batch = embedded
+    prepared = vectors.result()
+    if writing:
+        _landed(*writing, report, progress)
+    return writer.submit(store.write_articles, prepared), batch
+
+
+def _landed(write: Future[None], batch: Batch, report: SyncReport, progress: SyncProgress) -> None:
     """Wait for a batch's commit (its error, if any, is raised here), then count it."""
     write.result()
     for _article, previous, _ in batch:
@@ -165,7 +192,7 @@ def _landed(write: Future[None], batch: list[tuple[Article, str, list[Chunk]]], 
     progress.advance(len(batch), chunks)
 
 
-def _embedded(batch: list[tuple[Article, str, list[Chunk]]], embedder: Embedder) -> list[PreparedArticle]:
+def _embedded(batch: Batch, embedder: Embedder) -> list[PreparedArticle]:
     """The batch's articles with their chunks' vectors (and sentence vectors, when the model gives them)."""
     texts, spans = [], []
     for article, _, chunks in batch:
@@ -196,8 +223,8 @@ def embedding_text_and_shift(article: Article, chunk: Chunk) -> tuple[str, int]:
     return text, chunk.start - (len(text) - len(chunk.text))
 
 
-def _batches(prepared: Iterable[tuple[Article, str, list[Chunk]]], max_chunks: int) -> Iterator[list[tuple[Article, str, list[Chunk]]]]:
-    batch: list[tuple[Article, str, list[Chunk]]] = []
+def _batches(prepared: Iterable[tuple[Article, str, list[Chunk]]], max_chunks: int) -> Iterator[Batch]:
+    batch: Batch = []
     size = 0
     for item in prepared:
         if batch and size + len(item[2]) > max_chunks:
