@@ -30,8 +30,8 @@ Batch = list[tuple[Article, str, list[Chunk]]]  # articles (with the sha each re
 # Failed files shown per kind of failure on a terminal or in a log (`--json` lists them all).
 REPORTED_PATHS = 5
 # Commit after this many embedded chunks: a kill loses at most the four batches in hand (~6 s of
-# embedding a batch on 2 cores). Chroma costs per write as well as per chunk: 256 a commit writes 25% faster than 64
-# (2.7 against 3.6 ms a chunk, measured), and memory stays a few MB.
+# embedding a batch on 2 cores). Chroma costs per write as well as per chunk: 256 a commit writes
+# 25% faster than 64 (2.7 against 3.6 ms a chunk, measured), and memory stays a few MB.
 WRITE_BATCH_CHUNKS = 256
 # A sync of at least this many articles embeds in worker processes (where the embedder has them):
 # they start in about a second, which pays back once commits overlap embedding, from the second
@@ -172,8 +172,8 @@ def _write_next(
 ) -> tuple[Future[None], Batch]:
     """The oldest embedded batch to the writer, once the write before it has landed (in order: a
     failed write or embed stops the sync with nothing after it committed)."""
-    vectors, batch = embedded
-    prepared = vectors.result()
+    embedding, batch = embedded
+    prepared = embedding.result()
     if writing:
         _landed(*writing, report, progress)
     return writer.submit(store.write_articles, prepared), batch

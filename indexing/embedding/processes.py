@@ -77,13 +77,9 @@ class WorkerProcesses:
     def close(self) -> None:
         """Stop the workers after the task each is running; tasks still queued (a failed or
         interrupted call's) are cancelled, not run."""
-        while True:
-            try:
-                item = self._tasks.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                item[0].cancel()
+        queued, _ = self._take_queued()
+        for future, _task in queued:
+            future.cancel()
         for _ in self._workers:
             self._tasks.put(None)
         for worker in self._workers:
@@ -95,18 +91,26 @@ class WorkerProcesses:
         self._fail_waiting()
 
     def _fail_waiting(self) -> None:
+        queued, stops = self._take_queued()
+        for future, _task in queued:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(ModelError(self._broken))
+        for _ in range(stops):
+            self._tasks.put(None)  # a close() in progress: its stop signals stay queued
+
+    def _take_queued(self) -> tuple[list[tuple[Future[list[BatchResult]], Task]], int]:
+        """Every task still queued, taken off the queue, and how many stop signals were among them."""
+        tasks: list[tuple[Future[list[BatchResult]], Task]] = []
         stops = 0
         while True:
             try:
                 item = self._tasks.get_nowait()
             except queue.Empty:
-                break
+                return tasks, stops
             if item is None:
-                stops += 1  # a close() in progress: its stop signals stay queued
-            elif item[0].set_running_or_notify_cancel():
-                item[0].set_exception(ModelError(self._broken))
-        for _ in range(stops):
-            self._tasks.put(None)
+                stops += 1
+            else:
+                tasks.append(item)
 
 
 class _Worker:

@@ -154,9 +154,9 @@ class ChunkStore:
         REMOVED_KEPT_NS are forgotten; a reader further behind reads `article_records()` instead."""
         changes: dict[str, ArticleRecord | None] = {}
         for article_id, meta in _read_all(self.articles, where={"changed": {"$gt": int(since_ns)}}, include=["metadatas"]):
-            kind = (meta or {}).get("kind")
+            kind = meta.get("kind")
             if kind == "article":
-                changes[article_id] = record_from_meta(article_id, dict(meta or {}))
+                changes[article_id] = record_from_meta(article_id, meta)
             elif kind == "removed":
                 changes[article_id] = None
         return changes
@@ -285,7 +285,8 @@ class ChunkStore:
 
     def forget_removed(self, before_ns: int) -> None:
         """Drop the tombstones of articles removed before `before_ns`."""
-        old = [i for i, _ in _read_all(self.articles, where={"$and": [{"kind": "removed"}, {"changed": {"$lt": int(before_ns)}}]})]
+        expired = {"$and": [{"kind": "removed"}, {"changed": {"$lt": int(before_ns)}}]}
+        old = [i for i, _ in _read_all(self.articles, where=expired, include=[])]  # ids only
         for lo in range(0, len(old), _BATCH):
             self.articles.delete(ids=old[lo : lo + _BATCH])
 
