@@ -18,7 +18,8 @@ has the folder open at a time:
   repeat is safe. A killed owner leaves Chroma as a killed embedded writer does, which the next
   sync repairs (indexing.store.chroma's write protocol).
 
-The socket, its frames and its server are indexing.store.owner_socket. Where there is no `fcntl`
+The socket and its server are indexing.store.owner_socket; what travels is indexing.store.frames (JSON
+and arrays, never pickle); indexing.store.peers makes sure both ends run as this same user (docs/security.md). Where there is no `fcntl`
 or `AF_UNIX` (Windows), every process opens Chroma itself, as before: there, run one process at a
 time or use a Chroma server.
 """
@@ -36,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from indexing.errors import StoreBusy, StoreUnavailable
-from indexing.store.owner_socket import PROTOCOL, OwnerGone, OwnerServer, receive, remove_stale_socket, send
+from indexing.store.frames import OwnerGone, error_from, receive, send
+from indexing.store.owner_socket import PROTOCOL, OwnerServer, remove_stale_socket
+from indexing.store.peers import check_connected, check_socket_path
 
 try:
     import fcntl
@@ -96,7 +99,7 @@ class EmbeddedChroma:
                 continue
             if status == "ok":
                 return answer
-            raise answer  # the owner's Chroma raised it: the same exception, here
+            raise error_from(answer)  # the owner's Chroma raised it: the same exception (if an allowed one), here
 
     def run(self, op: str, name: str, kwargs: dict[str, Any]) -> Any:
         """One call on this process's own client (the owner's, for itself or for a process that asked)."""
@@ -136,7 +139,7 @@ class EmbeddedChroma:
         if not SHARED:
             self._client = self._open_persistent()
             return True
-        handle = open(self.lock_path, "a+")  # noqa: SIM115 - held open for the life of the process
+        handle = _open_lock_file(self.lock_path)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -190,11 +193,14 @@ class EmbeddedChroma:
         info = self._owner_info()
         if not info.get("socket"):
             raise OwnerGone("no owner has said where it listens yet")
+        address = str(info["socket"])
+        check_socket_path(address, str(self.lock_path))  # before connecting: a folder only we can enter
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.connect(str(info["socket"]))
-            send(sock, ("hello", "", {"protocol": PROTOCOL}))
-            status, answer = receive(sock)
+            sock.connect(address)
+            check_connected(sock, address, str(self.lock_path))  # and the kernel's word on who listens there
+            send(sock, ["hello", "", {"protocol": PROTOCOL}])
+            status, answer = _reply(sock)
         except BaseException:
             sock.close()
             raise
@@ -209,8 +215,8 @@ class EmbeddedChroma:
 
     def _ask_owner(self, op: str, name: str, kwargs: dict[str, Any]) -> tuple[str, Any]:
         sock = self._connection()
-        send(sock, (op, name, kwargs))
-        return receive(sock)
+        send(sock, [op, name, kwargs])
+        return _reply(sock)
 
     def _drop_connection(self) -> None:
         sock = getattr(self._local, "sock", None)
@@ -241,6 +247,26 @@ class RoutedCollection:
 
     def count(self) -> int:
         return int(self._chroma.call("count", self.name, {}))
+
+
+def _reply(sock: socket.socket) -> tuple[str, Any]:
+    reply = receive(sock)
+    if not (isinstance(reply, list) and len(reply) == 2 and reply[0] in ("ok", "error")):
+        raise OwnerGone("the owner's reply is not [status, answer]")
+    return reply[0], reply[1]
+
+
+def _open_lock_file(path: Path) -> Any:
+    """`<data dir>/chroma.owner` for reading and writing, 0600: a user who could open it could hold its
+    lock (flock works on a read-only handle) and so keep the owner's place."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.geteuid():
+            os.fchmod(fd, 0o600)  # one an older newsbot made 0644
+        return os.fdopen(fd, "a+")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 _HANDLES: dict[Path, EmbeddedChroma] = {}

@@ -1,19 +1,20 @@
-"""The owner's socket (indexing.store.owner): frames, the listening server, one accept thread.
+"""The owner's socket (indexing.store.owner): the listening server, one accept thread, the sweep.
 
-A frame is a length and a pickle: (op, collection, kwargs) one way, ("ok", result) or ("error",
-exception) the other. Only processes of the same user reach the socket (its folder is 0700, made
-by `tempfile.mkdtemp`), and both ends are newsbot.
+Messages are indexing.store.frames (JSON and raw arrays, never pickle): [op, collection, kwargs]
+one way, ["ok", result] or ["error", {type, message}] the other, after a hello that names the
+protocol. Only processes of the same user reach the socket (its folder is 0700, made by
+`tempfile.mkdtemp`), and the owner also drops any connection whose peer uid is another
+(indexing.store.peers), so a wrong folder mode alone lets no one in.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import os
-import pickle
 import selectors
 import shutil
 import socket
-import struct
 import tempfile
 import threading
 import time
@@ -21,38 +22,19 @@ from collections.abc import Callable
 from typing import Any
 
 from indexing.errors import StoreError
+from indexing.store.frames import OwnerGone, encode, error_payload, receive, send
+from indexing.store.peers import is_own_peer, peer_uid
 
-PROTOCOL = 1  # bump when a frame's meaning changes: a newer client refuses an older owner in one line
-_LENGTH = struct.Struct("!Q")
+__all__ = ["PROTOCOL", "OwnerGone", "OwnerServer", "receive", "remove_stale_socket", "send"]
+
+log = logging.getLogger(__name__)
+
+PROTOCOL = 2  # bump when a frame's meaning changes: a newer client refuses an older owner in one line (2: JSON, not pickle)
+_HELLO_SECONDS = 10.0  # a connection that says nothing this long after connecting is dropped
 # Socket folders are named for what they are, so the sweep can never take another "newsbot-..." folder
 # (an eval's or a benchmark's temporary data dir).
 _FOLDER_PREFIX = "newsbot-owner-"
 _SOCKET = "owner.sock"
-
-
-class OwnerGone(Exception):
-    """The owner's socket closed or refused us: elect again."""
-
-
-def send(sock: socket.socket, payload: Any) -> None:
-    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(_LENGTH.pack(len(data)) + data)
-
-
-def receive(sock: socket.socket) -> Any:
-    header = _exactly(sock, _LENGTH.size)
-    return pickle.loads(_exactly(sock, _LENGTH.unpack(header)[0]))  # noqa: S301 - our own processes, a 0700 folder
-
-
-def _exactly(sock: socket.socket, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            raise OwnerGone("connection closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 class OwnerServer:
@@ -79,27 +61,42 @@ class OwnerServer:
     def serve(self, conn: socket.socket) -> None:
         with conn:
             try:
-                _, _, hello = receive(conn)
-                if hello.get("protocol") != PROTOCOL:
-                    send(conn, ("error", f"protocol {PROTOCOL}, not {hello.get('protocol')}"))
+                if not is_own_peer(conn):
+                    log.warning("refused a connection to the store owner's socket from uid %s", peer_uid(conn))
                     return
-                send(conn, ("ok", {"pid": os.getpid(), "protocol": PROTOCOL}))
+                conn.settimeout(_HELLO_SECONDS)
+                hello = _request(receive(conn))
+                if hello is None or hello[0] != "hello":
+                    return
+                if hello[2].get("protocol") != PROTOCOL:
+                    send(conn, ["error", f"protocol {PROTOCOL}, not {str(hello[2].get('protocol'))[:20]}"])
+                    return
+                conn.settimeout(None)  # a client keeps its connection, idle, between calls
+                send(conn, ["ok", {"pid": os.getpid(), "protocol": PROTOCOL}])
                 self.ready.wait()
-                while True:
-                    op, name, kwargs = receive(conn)
-                    with self.idle:
-                        self.busy += 1
-                    try:
-                        reply = ("ok", self.run(op, name, kwargs))
-                    except Exception as exc:  # noqa: BLE001 - the asker raises it as its own
-                        reply = ("error", _portable(exc))
-                    finally:
-                        with self.idle:
-                            self.busy -= 1
-                            self.idle.notify_all()
-                    send(conn, reply)
-            except (OwnerGone, OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
-                return  # the asker went away (or spoke nonsense)
+                while (call := _request(receive(conn))) is not None:
+                    conn.sendall(self._reply(*call))
+            except (OwnerGone, OSError):
+                return  # the asker went away, or spoke nonsense (a bad frame)
+            except Exception:  # noqa: BLE001 - one connection's failure must not show as a thread traceback
+                log.exception("store owner: a connection failed")
+
+    def _reply(self, op: str, name: str, kwargs: dict[str, Any]) -> bytes:
+        """The reply frame to one call: its result, or the exception it raised."""
+        with self.idle:
+            self.busy += 1
+        try:
+            reply = ["ok", self.run(op, name, kwargs)]
+        except Exception as exc:  # noqa: BLE001 - the asker raises it as its own
+            reply = ["error", error_payload(exc)]
+        finally:
+            with self.idle:
+                self.busy -= 1
+                self.idle.notify_all()
+        try:
+            return encode(reply)
+        except (TypeError, ValueError) as exc:  # a result that cannot travel (too large): say so instead
+            return encode(["error", error_payload(exc)])
 
     def close(self) -> None:
         """At exit: stop taking connections, let calls in progress finish (a few seconds at most)."""
@@ -110,13 +107,13 @@ class OwnerServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _portable(exc: Exception) -> Exception:
-    """The exception itself when it survives pickling, else a RuntimeError saying what it was."""
-    try:
-        pickle.loads(pickle.dumps(exc))  # noqa: S301
-        return exc
-    except Exception:  # noqa: BLE001
-        return RuntimeError(f"{exc.__class__.__name__}: {exc}")
+def _request(message: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """[op, collection, kwargs] with their types checked; None for anything else (the connection is dropped)."""
+    if isinstance(message, list) and len(message) == 3:
+        op, name, kwargs = message
+        if isinstance(op, str) and isinstance(name, str) and isinstance(kwargs, dict):
+            return op, name, kwargs
+    return None
 
 
 def remove_stale_socket(info: dict[str, Any]) -> None:
@@ -143,8 +140,8 @@ def _sweep(tmp: str) -> None:
         folder = os.path.join(tmp, name)
         address = os.path.join(folder, _SOCKET)
         try:
-            info = os.stat(folder)
-            if info.st_uid != os.getuid():
+            info = os.lstat(folder)
+            if info.st_uid != os.geteuid():
                 continue
             if not os.path.exists(address):  # an owner binds right after making the folder: an old empty one is litter
                 if time.time() - info.st_mtime > 60:
@@ -163,7 +160,9 @@ def _remove_socket_folder(folder: str) -> None:
     """The dead socket, then the folder only if that left it empty: never anything else that is in it."""
     address = os.path.join(folder, _SOCKET)
     try:
-        if os.path.exists(address) and not os.path.isdir(address):
+        if os.lstat(folder).st_uid != os.geteuid():
+            return  # another user's folder under our socket's name: not ours to touch (peers refuses it)
+        if os.path.lexists(address) and not os.path.isdir(address):
             os.unlink(address)
         os.rmdir(folder)
     except OSError:
@@ -208,9 +207,10 @@ class _Acceptor:
                 server: OwnerServer = key.data
                 try:
                     conn, _ = server.listener.accept()
-                except OSError:
+                    threading.Thread(target=server.serve, args=(conn,), name="newsbot-store-call", daemon=True).start()
+                except Exception:  # noqa: BLE001 - this thread serves every owner of the process: it must not end
+                    log.debug("store owner: accepting a connection failed", exc_info=True)
                     continue
-                threading.Thread(target=server.serve, args=(conn,), name="newsbot-store-call", daemon=True).start()
 
 
 _acceptor = _Acceptor()
