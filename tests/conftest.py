@@ -1,5 +1,6 @@
-"""Shared fixtures: real parts only. The embedding model loads once per session; every test gets
-its own data dir; a real `chroma run` server starts when a test asks for one."""
+"""Shared fixtures: real parts only. The session runs in a sandbox (HOME, the XDG folders and newsbot's
+folders in a temporary folder); the embedding model loads once per session; every test gets its own
+data dir; a real `chroma run` server starts when a test asks for one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,22 @@ from bot.settings import BotSettings  # noqa: E402
 from indexing.embedding.models import get_embedder  # noqa: E402
 from indexing.index import NewsIndex  # noqa: E402
 from indexing.settings import IndexSettings, SettingsSource, bundled_seeds_dir  # noqa: E402
+from testsupport.sandbox import ORIGINAL_ENV, Sandbox, sandboxed, snapshot, watched_outside, written_between  # noqa: E402
 from testsupport.servers import ChromaServer  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sandbox(tmp_path_factory) -> Iterator[Sandbox]:
+    """Every test runs with HOME, the XDG folders and the NEWSBOT_* folders in one temporary folder; at the
+    end, the user's own newsbot folders must be as they were."""
+    watched = watched_outside(ORIGINAL_ENV)
+    before = snapshot(watched)
+    with sandboxed(tmp_path_factory.mktemp("sandbox")) as box:
+        yield box
+    written = written_between(before, snapshot(watched))
+    assert not written, (
+        f"written outside the tests' temporary folders during the run (by a test, or by a newsbot process running meanwhile): {written[:10]}"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,8 @@
 """A built wheel (not the editable checkout) carries the seed articles, the prompts and the reader,
-and answers the seed questions with the reader from there."""
+declares what it needs, and answers the seed questions with the reader from there.
+
+The wheel goes into a fresh venv that sees nothing of this one (no system site packages), with the
+dependencies the wheel declares, installed by pip from the package index pip is configured with."""
 
 from __future__ import annotations
 
@@ -12,6 +15,10 @@ import venv
 import pytest
 
 from testsupport.corpora import DATA, REPO
+from testsupport.sandbox import ORIGINAL_ENV
+
+# Installing the wheel's dependencies into a fresh venv takes minutes (about 5 on 2 cores).
+pytestmark = pytest.mark.timeout(1500)
 
 PROBE = """
 import json
@@ -41,7 +48,7 @@ print(json.dumps({"weights": str(WEIGHTS_DIR), "answerer": bot.answerer.name, "a
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """newsbot built as a wheel and installed into a fresh venv (which sees the system's dependencies)."""
+    """newsbot built as a wheel and installed, with what it declares, into a fresh venv of its own."""
     tmp_path = tmp_path_factory.mktemp("wheel")
     # Build from a copy: setuptools writes build/ into the source tree.
     source = tmp_path / "source"
@@ -54,12 +61,13 @@ def installed(tmp_path_factory):
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source)]
     subprocess.run(build, check=True, capture_output=True, timeout=300)
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     wheel = next(wheels.glob("newsbot-*.whl"))
-    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)]
-    subprocess.run(install, check=True, capture_output=True, timeout=300)
-
+    # pip with the user's own environment: its configuration (index, find-links) and download cache live in HOME.
+    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", str(wheel)]
+    done = subprocess.run(install, capture_output=True, text=True, timeout=1200, env=ORIGINAL_ENV)
+    assert done.returncode == 0, done.stderr[-3000:]
     return env_dir, python
 
 

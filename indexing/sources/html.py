@@ -1,9 +1,9 @@
 """Main text, title, date and canonical URL of an HTML page, with trafilatura (offline).
 
 trafilatura (and htmldate, courlan and justext under it) logs what it cannot parse at WARNING and
-ERROR, in lines that name no file ("empty HTML tree: None"). Their loggers are kept out of the
-application's log: while `extract_html` runs, their lines are captured for that page, and when the
-page fails the first of them becomes part of the one report that names it.
+ERROR, in lines that name no file ("empty HTML tree: None"). Their records never reach a handler:
+while `extract_html` runs, a filter on each of their loggers keeps them for that page, and when the
+page fails the worst of them becomes part of the one report that names it.
 """
 
 from __future__ import annotations
@@ -29,39 +29,57 @@ class ExtractedPage:
     text: str
 
 
-class _PerPage(logging.Handler):
-    """Keeps the extraction libraries' warnings for the page this thread is extracting, else drops them."""
+class _PerPage(logging.Filter):
+    """Keeps the extraction libraries' warnings for the page this thread is extracting, and lets none through.
+
+    A filter on each of their loggers, not a handler on the top one: a filter runs before any handler,
+    so no handler attached anywhere (pytest's caplog attaches to every non-propagating logger) sees them.
+    """
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__()
         self.local = threading.local()
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def filter(self, record: logging.LogRecord) -> bool:
         captured = getattr(self.local, "captured", None)
-        if captured is not None and len(captured) < 20:
+        if captured is not None and record.levelno >= logging.WARNING and len(captured) < 20:
             try:
                 captured.append((record.levelno, record.getMessage()))
             except Exception:  # noqa: BLE001 - a malformed log call must not break extraction
                 pass
+        return False
 
 
-_handler = _PerPage()
+_filter = _PerPage()
+_filtered: set[str] = set()
+_filtering = threading.Lock()
 for _name in _LOGGERS:
+    # Fallback for a logger created during an extraction, before the next one filters it: never the root's log.
     _logger = logging.getLogger(_name)
-    _logger.addHandler(_handler)
     _logger.propagate = False
     _logger.setLevel(logging.WARNING)
+    _logger.addHandler(logging.NullHandler())
+
+
+def _filter_library_loggers() -> None:
+    """Put the filter on every logger of the extraction libraries (they create more as their modules import)."""
+    with _filtering:  # two threads must not both add it: each record would be kept twice
+        for name, logger in list(logging.Logger.manager.loggerDict.items()):
+            if name not in _filtered and isinstance(logger, logging.Logger) and name.split(".", 1)[0] in _LOGGERS:
+                logger.addFilter(_filter)
+                _filtered.add(name)
 
 
 @contextmanager
 def _capturing() -> Iterator[list[tuple[int, str]]]:
+    _filter_library_loggers()
     captured: list[tuple[int, str]] = []
-    previous = getattr(_handler.local, "captured", None)
-    _handler.local.captured = captured
+    previous = getattr(_filter.local, "captured", None)
+    _filter.local.captured = captured
     try:
         yield captured
     finally:
-        _handler.local.captured = previous
+        _filter.local.captured = previous
 
 
 def _why(captured: list[tuple[int, str]]) -> str:

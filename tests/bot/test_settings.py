@@ -73,7 +73,11 @@ def test_a_bad_secret_value_is_not_echoed_in_the_error():
     assert "xoxb-1" not in str(caught.value)
 
 
-def test_ci_runs_exactly_the_readme_test_command():
+def test_ci_runs_the_readme_commands_in_a_fresh_venv():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    command = next(line for line in readme.splitlines() if line.startswith('pip install -e ".[dev]"'))
-    assert command in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    install = next(line for line in readme.splitlines() if line.startswith("pip install -e . && newsbot ask"))
+    tests = next(line for line in readme.splitlines() if line.startswith('pip install -e ".[dev]"'))
+    assert "python3 -m venv" in ci
+    lines = ci.splitlines()
+    assert install in lines and tests in lines and lines.index(install) < lines.index(tests)
