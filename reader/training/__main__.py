@@ -3,6 +3,7 @@
     python -m reader.training                 # prepare once, then train or resume in the cache folder
     python -m reader.training --evaluate      # score the best weights on the whole held-apart slice
     python -m reader.training --publish       # copy the best weights into reader/weights (to commit)
+    python -m reader.training --calibrate DIR # re-fit DIR/calibration.json on the held-apart slice
 
 Needs only torch, transformers, tokenizers, safetensors and numpy (spaCy to prepare the entity
 swaps once; rich for a progress bar when it is there), so the `reader/` folder plus the data and
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reader.training.data import PREPARED, DataError, Example, load_squad, read_prepared, write_prepared
+from reader.training.data import PREPARED, DataError, Example, load_squad, oversampled, read_prepared, write_prepared
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 EVAL_SIZE = 1200  # held-apart examples scored during training: all real unanswerables, then answerables
@@ -63,8 +64,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("--other-share", type=float, default=0.15, help="share of questions also asked of another paragraph")
     parser.add_argument("--swap-share", type=float, default=0.25, help="share of questions also asked with a swapped entity")
+    parser.add_argument(
+        "--near-miss-share", type=float, default=0.3, help="share of questions also asked as a near miss (reader.training.near_misses)"
+    )
+    parser.add_argument(
+        "--real-negative-copies", type=int, default=3, help="times each real SQuAD 2.0 unanswerable is trained on per epoch"
+    )
+    parser.add_argument(
+        "--init", type=Path, default=None, help="start from these reader weights (a folder save() wrote) instead of the bare encoder"
+    )
     parser.add_argument("--prepare-only", action="store_true", help="write the prepared examples and stop")
     parser.add_argument("--evaluate", action="store_true", help="score run-dir/best on the whole held-apart slice")
+    parser.add_argument("--calibrate", type=Path, default=None, help="re-fit the calibration.json of the weights in this folder")
     parser.add_argument(
         "--publish",
         type=Path,
@@ -89,7 +100,7 @@ def prepared_examples(args: argparse.Namespace) -> list[Example]:
     except ImportError:
         nlp = None
         print("spaCy is not installed: no entity-swap negatives", file=sys.stderr)
-    examples = with_negatives(load_squad(args.data), random.Random(args.seed), nlp, args.other_share, args.swap_share)
+    examples = with_negatives(load_squad(args.data), random.Random(args.seed), nlp, args.other_share, args.swap_share, args.near_miss_share)
     write_prepared(examples, path)
     return examples
 
@@ -142,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     heldout = [e for e in examples if e.split == "heldout"]
     if args.publish is not None:
         return publish(args.run_dir / "best", args.publish, heldout, base / "tokenizer.json", args.threads)
+    if args.calibrate is not None:
+        return recalibrate(args.calibrate, heldout, base / "tokenizer.json", args.threads)
     if args.evaluate:
         scores = evaluate(reader_model.load(args.run_dir / "best").to(device), device, tokenizer, heldout)
         print(json.dumps({k: v.as_dict() for k, v in scores.items()}, indent=2))
@@ -158,13 +171,14 @@ def main(argv: list[str] | None = None) -> int:
         log_every=args.log_every,
     )
     started = time.time()
-    items = labelled_windows(tokenizer, [e for e in examples if e.split == "train"], 256, 96)
+    training = oversampled([e for e in examples if e.split == "train"], "squad2-unanswerable", args.real_negative_copies)
+    items = labelled_windows(tokenizer, training, 256, 96)
     print(
-        f"{len(items)} training windows from {sum(e.split == 'train' for e in examples)} examples ({time.time() - started:.0f} s); "
+        f"{len(items)} training windows from {len(training)} examples ({time.time() - started:.0f} s); "
         f"run dir {args.run_dir}; device {device}",
         file=sys.stderr,
     )
-    model = reader_model.from_base(base)
+    model = reader_model.load(args.init) if args.init else reader_model.from_base(base)
     progress = _progress()
     if progress is None:
         summary = train(model, items, eval_slice(heldout, args.eval_size, args.seed), tokenizer, args.run_dir, config, device)
@@ -186,7 +200,6 @@ def publish(best: Path, destination: Path, heldout: list[Example], tokenizer_jso
     """Copy the best weights (fp16 safetensors + config) where the package ships them, calibrated on
     the held-apart slice with the int8 graph the bot runs (calibration.json beside them)."""
     from reader.model import CONFIG_FILE, WEIGHTS_FILE
-    from reader.training.calibrate import calibrate, write_calibration
 
     if not (best / WEIGHTS_FILE).is_file():
         print(f"error: no weights in {best}: train first", file=sys.stderr)
@@ -194,14 +207,28 @@ def publish(best: Path, destination: Path, heldout: list[Example], tokenizer_jso
     destination.mkdir(parents=True, exist_ok=True)
     for name in (WEIGHTS_FILE, CONFIG_FILE):
         shutil.copyfile(best / name, destination / name)
-    calibration = calibrate(destination, heldout, tokenizer_json, threads)
+    if recalibrate(destination, heldout, tokenizer_json, threads):
+        return 1
+    print(f"published {best} -> {destination}", file=sys.stderr)
+    return 0
+
+
+def recalibrate(weights_dir: Path, heldout: list[Example], tokenizer_json: Path, threads: int) -> int:
+    """Fit and write `weights_dir/calibration.json` on the held-apart slice (the int8 graph the bot runs)."""
+    from reader.model import WEIGHTS_FILE
+    from reader.training.calibrate import calibrate, write_calibration
+
+    if not (weights_dir / WEIGHTS_FILE).is_file():
+        print(f"error: no weights in {weights_dir} ({WEIGHTS_FILE})", file=sys.stderr)
+        return 1
+    calibration = calibrate(weights_dir, heldout, tokenizer_json, threads)
     from safetensors import safe_open
 
-    with safe_open(str(destination / WEIGHTS_FILE), "pt") as weights:
+    with safe_open(str(weights_dir / WEIGHTS_FILE), "pt") as weights:
         calibration["trained_steps"] = int((weights.metadata() or {}).get("step", "0"))
-    write_calibration(destination, calibration)
-    print(json.dumps({k: calibration[k] for k in ("signal", "threshold", "refusal_recall_by_kind")}), file=sys.stderr)
-    print(f"published {best} -> {destination}", file=sys.stderr)
+    write_calibration(weights_dir, calibration)
+    shown = ("signal", "threshold", "min_confidence", "ece", "right_at_0.9", "refusal_recall_by_kind", "answerable_f1_when_answered")
+    print(json.dumps({k: calibration[k] for k in shown}), file=sys.stderr)
     return 0
 
 

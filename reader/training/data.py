@@ -1,22 +1,27 @@
 """Training examples for the reader: SQuAD questions, split by article, plus made unanswerables.
 
-SQuAD 1.1 has no unanswerable questions and only 348 real ones come with the SQuAD 2.0 sample, so
-negatives are made, two kinds (reader.training.negatives): the question against another paragraph
-of its article, and the question with its key entity swapped for another of the same type. The
-articles of the SQuAD 2.0 sample are held apart from training: with their real unanswerables
-they are the slice that picks checkpoints and the refusal threshold.
+SQuAD 1.1 has no unanswerable questions; the SQuAD 2.0 sample and dev articles bring 1,975 real
+ones, so more negatives are made (reader.training.negatives, reader.training.near_misses): the
+question against another paragraph of its article, with its key entity swapped, and near misses
+(negated, a changed value or relation, an attribute the passage never gives). The articles of
+the SQuAD 2.0 sample and 3 of the dev articles are held apart from training: with their real
+unanswerables they are the slice that picks checkpoints and calibrates the confidence.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 SQUAD11 = "squad11_train.jsonl.gz"
 SQUAD20_SAMPLE = "squad20_train_sample.jsonl.gz"
+SQUAD20_DEVTRAIN = "squad20_devtrain.jsonl.gz"
+# Of the 12 SQuAD 2.0 dev articles given for training, these 3 are held apart with the sample's 10:
+# the calibration slice then holds real unanswerables written by two sets of crowd workers.
+HELDOUT_DEV_TITLES = frozenset({"Black_Death", "Geology", "Private_school"})
 PREPARED = "prepared.jsonl.gz"
 
 
@@ -80,13 +85,25 @@ def squad_examples(path: Path, heldout_titles: frozenset[str], drop_ambiguous: b
 
 
 def load_squad(data_dir: Path, drop_ambiguous: bool = True) -> list[Example]:
-    """SQuAD 1.1 train (articles of the 2.0 sample held out) and the 2.0 sample (all held out)."""
+    """SQuAD 1.1 train (articles of the 2.0 sample held out), the 2.0 sample (all held out) and the
+    2.0 dev articles for training (`HELDOUT_DEV_TITLES` held out, the rest trained on)."""
     sample = list(read_jsonl_gz(data_dir / SQUAD20_SAMPLE)) if (data_dir / SQUAD20_SAMPLE).is_file() else []
     heldout = frozenset(row["title"] for row in sample)
     examples = [e for e in squad_examples(data_dir / SQUAD11, heldout, drop_ambiguous) if e.split == "train"]
     if sample:
         examples += squad_examples(data_dir / SQUAD20_SAMPLE, heldout, drop_ambiguous=False)
+    if (data_dir / SQUAD20_DEVTRAIN).is_file():
+        examples += squad_examples(data_dir / SQUAD20_DEVTRAIN, HELDOUT_DEV_TITLES, drop_ambiguous)
     return examples
+
+
+def oversampled(examples: Sequence[Example], kind: str, copies: int) -> list[Example]:
+    """The examples with each one of `kind` repeated `copies` times in all (ids made distinct)."""
+    out = list(examples)
+    for example in examples:
+        if example.kind == kind:
+            out += [replace(example, id=f"{example.id}-copy{n}") for n in range(1, copies)]
+    return out
 
 
 def write_prepared(examples: Iterable[Example], path: Path) -> None:

@@ -36,7 +36,7 @@ def other_paragraph(examples: Sequence[Example], share: float, rng: random.Rando
         options = [p for p in by_title[example.title] if p != example.context and not any(a in p.lower() for a in answers)]
         if options:
             context = rng.choice(options)
-            made.append(_unanswerable(example, context, example.question, "other-paragraph"))
+            made.append(unanswerable(example, context, example.question, "other-paragraph"))
     return made
 
 
@@ -63,7 +63,7 @@ def entity_swaps(
         for _ in range(10):
             other = rng.choice(pool[label])
             if other.lower() != text.lower() and other.lower() not in context:
-                made.append(_unanswerable(example, example.context, example.question.replace(text, other, 1), "entity-swap"))
+                made.append(unanswerable(example, example.context, example.question.replace(text, other, 1), "entity-swap"))
                 break
     return made
 
@@ -85,9 +85,12 @@ def load_spacy() -> Any:
 
 
 def with_negatives(
-    examples: Iterable[Example], rng: random.Random, nlp: Any | None, other_share: float, swap_share: float
+    examples: Iterable[Example], rng: random.Random, nlp: Any | None, other_share: float, swap_share: float, near_miss_share: float = 0.0
 ) -> list[Example]:
-    """The examples plus both kinds of made negatives, per split (held-out negatives stay held out)."""
+    """The examples plus the made negatives (other paragraph, entity swap, and the near misses of
+    `near_misses.py`), per split (held-out negatives stay held out)."""
+    from reader.training.near_misses import near_misses
+
     examples = list(examples)
     out = list(examples)
     for split in ("train", "heldout"):
@@ -95,10 +98,11 @@ def with_negatives(
         out += other_paragraph(part, other_share, rng)
         if nlp is not None:
             out += entity_swaps(part, swap_share, rng, spacy_entities(nlp))
+        out += near_misses(part, near_miss_share, rng)
     return out
 
 
-def _unanswerable(example: Example, context: str, question: str, kind: str) -> Example:
+def unanswerable(example: Example, context: str, question: str, kind: str) -> Example:
     return replace(
         example, id=f"{example.id}-{kind}", context=context, question=question, answer_start=None, answer_text="", answers=(), kind=kind
     )
