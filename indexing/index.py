@@ -25,6 +25,7 @@ from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get
 from indexing.errors import ModelError
 from indexing.indexer import SyncProgress, SyncReport, sync
 from indexing.keyword.index import KeywordCache
+from indexing.private import private_dir, private_file
 from indexing.settings import IndexSettings
 from indexing.sources.paths import path_text, root_of, text_path
 from indexing.store.chroma import ChunkStore
@@ -189,7 +190,8 @@ def _syncs_of(settings: IndexSettings) -> Iterator[None]:
     if settings.chroma_host or fcntl is None:
         yield
         return
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    private_file(settings.data_dir / "sync.lock", create=True)
     with open(settings.data_dir / "sync.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield  # closing the file releases the lock, also when the process is killed

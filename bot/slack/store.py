@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLA
 
 from bot.answer import Answer, Citation
 from indexing.errors import StoreError
+from indexing.private import private_file, restrict_umask
 
 KEEP_ANSWERS_DAYS = 90
 KEEP_KEYS_SECONDS = 2 * 86400  # Slack retries for about an hour; a message is claimed for good
@@ -82,7 +83,7 @@ def open_engine(url: URL) -> Engine:
     try:
         if url.get_backend_name() == "sqlite":
             if url.database:
-                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+                _private_sqlite(Path(url.database))
             engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
@@ -92,6 +93,16 @@ def open_engine(url: URL) -> Engine:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise StoreError(f"cannot open Slack's state database {shown} ({reason}); check NEWSBOT_STATE_URL and the data dir") from None
     return engine
+
+
+def _private_sqlite(database: Path) -> None:
+    """The database file 0600 before SQLite opens it: it holds every workspace's bot token, and SQLite gives
+    its -wal and -shm files the database's mode. Older, wider ones are narrowed (docs/security.md)."""
+    restrict_umask()
+    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_file(database, create=True)
+    for suffix in ("-wal", "-shm", "-journal"):
+        private_file(database.with_name(database.name + suffix))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from indexing.errors import NewsbotError
+from indexing.private import private_dir, private_file
 
 try:  # POSIX; elsewhere writes are still atomic, only concurrent writers are not serialised
     import fcntl
@@ -180,8 +181,11 @@ class FeedRegistry:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self.path.with_name(self.path.name + ".lock"), "a+")
+            private_dir(self.path.parent)  # the data dir
+            lock = self.path.with_name(self.path.name + ".lock")
+            private_file(lock, create=True)
+            private_file(self.path)  # an older newsbot's 0644 one
+            handle = open(lock, "a+")
         except OSError as exc:
             raise FeedError(
                 f"{self.path.parent}: cannot write the feed registry there ({exc.strerror or exc}); set NEWSBOT_DATA_DIR"

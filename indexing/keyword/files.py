@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from indexing.keyword.bm25 import BM25Index, Segment
+from indexing.private import private_dir
 
 try:  # a lock between processes sharing the data dir; no such lock outside POSIX
     import fcntl
@@ -41,7 +42,7 @@ _FORMAT = 2  # 2: the stamp follows registry changes (records stamped `changed`)
 
 
 def save(index: BM25Index, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     with _locked(folder):
         for segment in index.segments:
             _write_segment(segment, folder)

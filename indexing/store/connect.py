@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from indexing.errors import StoreError
+from indexing.private import private_dir, private_tree
 from indexing.settings import IndexSettings
 from indexing.store.owner import embedded_chroma
 
@@ -16,6 +17,12 @@ def open_client(settings: IndexSettings) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        private_dir(settings.data_dir)  # 0700, and this process's files 0600 from now on (docs/security.md)
+    except OSError as exc:
+        raise StoreError(
+            f"data dir {settings.data_dir} is not writable ({exc.strerror or exc}); set NEWSBOT_DATA_DIR to a writable folder"
+        ) from exc
     if settings.chroma_host:
         try:
             client = chromadb.HttpClient(
@@ -31,6 +38,7 @@ def open_client(settings: IndexSettings) -> Any:
     path = settings.data_dir / "chroma"
     try:
         path.mkdir(parents=True, exist_ok=True)
+        private_tree(path)  # an index an older newsbot made 0755/0644
         probe = path / ".write-test"
         probe.write_text("ok")
         probe.unlink()

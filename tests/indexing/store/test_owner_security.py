@@ -98,7 +98,8 @@ def test_another_user_standing_in_for_a_dead_owner_is_refused_and_never_unpickle
     shared = shared_folder()
     try:
         data = shared / "data"
-        data.mkdir(mode=0o755)  # as older newsbots made it
+        data.mkdir()
+        data.chmod(0o755)  # as older newsbots made it
         public = shared / "public"
         public.mkdir()
         public.chmod(0o1777)  # like /tmp
