@@ -12,6 +12,7 @@ or item is reported and skipped, and the poll carries on with the rest.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import threading
@@ -140,7 +141,9 @@ def parse_feed(body: bytes, content_type: str = "") -> tuple[str, list[FeedItem]
     """(feed title, items, items skipped, warning). Raises FetchError when the body is no feed at all."""
     import feedparser
 
-    parsed = feedparser.parse(body, response_headers={"content-type": content_type} if content_type else None)
+    # A stream, never the bytes: given bytes or a string, feedparser first tries them as a URL to fetch and
+    # as a file name to open (a body of "/dev/zero" read until memory ran out).
+    parsed = feedparser.parse(io.BytesIO(body), response_headers={"content-type": content_type} if content_type else None)
     entries = list(parsed.get("entries") or [])
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
         problem = parsed.get("bozo_exception")
