@@ -14,16 +14,24 @@ class ConfigError(NewsbotError):
 class ArticleError(NewsbotError):
     """One input file, folder entry or record cannot be read or parsed; the others still index.
 
-    `kind` names the reason without its details ("invalid JSON", "symlink loop"): reports group by it.
+    `path` is the file (or folder entry) and nothing else; `record` says which record of a file of many
+    ("record 0", "line 4"), or is None. `kind` names the reason without its details ("invalid JSON",
+    "symlink loop"): reports group by it.
     """
 
-    def __init__(self, path: str, reason: str, kind: str = "unreadable"):
+    def __init__(self, path: str, reason: str, kind: str = "unreadable", record: str | None = None):
         # Reports go to terminals and JSON: a lone surrogate from a file's bytes is written as \udcXX.
         path, reason = _printable(path), _printable(reason)
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{path} ({record}): {reason}" if record else f"{path}: {reason}")
         self.path = path
         self.reason = reason
         self.kind = kind
+        self.record = record
+
+    @property
+    def place(self) -> str:
+        """The file, and the record in it when there is one: what a line of a report names."""
+        return f"{self.path} ({self.record})" if self.record else self.path
 
 
 def _printable(text: str) -> str:

@@ -74,7 +74,8 @@ class SyncReport:
             "updated": self.updated,
             "removed": self.removed,
             "unchanged": self.unchanged,
-            "failed": [{"path": e.path, "error": e.reason, "kind": e.kind} for e in self.failed],
+            # `path` is always a file's path; `record` names the record inside it (null for a whole file).
+            "failed": [{"path": e.path, "record": e.record, "error": e.reason, "kind": e.kind} for e in self.failed],
             "missing": self.missing,
             "articles": self.articles,
             "chunks": self.chunks,

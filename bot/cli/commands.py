@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.markup import escape
 
-from bot.cli.common import AsOfOption, JsonOption, app, load_settings, open_index, read_question, ready_bot, user_errors
+from bot.cli.common import AsOfOption, JsonOption, command, load_settings, open_index, parse_as_of, read_question, ready_bot, user_errors
 from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
 from indexing.errors import ConfigError, NewsbotError, StoreUnavailable
 
 
-@app.command()
+@command()
 @user_errors
 def index(
     paths: Optional[list[Path]] = typer.Argument(
-        None, help="Files or folders (default: NEWSBOT_CORPUS, or the bundled demo seeds when it is unset)."
+        None, metavar="PATH", help="Files or folders (default: NEWSBOT_CORPUS, or the bundled demo seeds when it is unset)."
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -34,12 +33,12 @@ def index(
     if as_json:
         print_json(report.to_json())
     else:
-        print_sync_report(report)
+        print_sync_report(report, skip_kinds=("missing",))  # a missing path is said once, by the error below
     if report.missing:  # a mistyped path is the user's to fix: the run says so in its exit code too
         raise NewsbotError(f"{', '.join(report.missing)}: no such file or folder (nothing under it was indexed or removed)")
 
 
-@app.command()
+@command()
 @user_errors
 def status(as_json: bool = JsonOption) -> None:
     """Where the index lives, what it holds, the model, and the last sync."""
@@ -57,19 +56,21 @@ def status(as_json: bool = JsonOption) -> None:
         out.print(f"  {escape(path)}  [dim]{articles} article(s)[/]")
 
 
-@app.command()
+@command()
 @user_errors
 def ask(
-    question: str = typer.Argument(..., help="The question ('-' reads it from stdin)."),
+    question: str = typer.Argument(..., metavar="QUESTION", help="The question ('-' reads it from stdin)."),
     as_json: bool = JsonOption,
     explain: bool = typer.Option(False, "--explain", help="Print the retrieval trace: each stage's candidates and scores."),
-    as_of: Optional[datetime] = AsOfOption,
+    as_of: Optional[str] = AsOfOption,
 ) -> None:
     """Answer one question from the indexed articles, citing the passages."""
     from bot.cli.render import render_answer, render_trace
 
+    day = parse_as_of(as_of)  # a bad date fails before the models load
+    text = read_question(question)
     bot = ready_bot(quiet=as_json)
-    answer = bot.ask(read_question(question), explain=explain, as_of=as_of.date() if as_of else None)
+    answer = bot.ask(text, explain=explain, as_of=day)
     if as_json:
         payload = answer.to_json()
         if explain:
@@ -81,16 +82,17 @@ def ask(
         render_trace(answer, out)
 
 
-@app.command()
+@command()
 @user_errors
 def chat(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per answer (JSON Lines)."),
-    as_of: Optional[datetime] = AsOfOption,
+    as_of: Optional[str] = AsOfOption,
 ) -> None:
     """An interactive session: follow-up questions are understood from the earlier turns."""
     from bot.answer import Turn
     from bot.cli.render import render_answer
 
+    day = parse_as_of(as_of)
     bot = ready_bot(quiet=as_json)
     history: list[Turn] = []
     if not as_json:
@@ -104,9 +106,11 @@ def chat(
             break
         if question == "/new":
             history.clear()
+            # On stderr: with --json, stdout holds answers only.
+            err.print("[dim]New conversation: the next question does not follow on from earlier ones.[/]")
             continue
         try:
-            answer = bot.ask(question, history, as_of=as_of.date() if as_of else None)
+            answer = bot.ask(question, history, as_of=day)
         except StoreUnavailable as exc:  # a store that went away mid-session: say so, keep the session
             if as_json:
                 print_json({"question": question, "answered": False, "error": str(exc)})
@@ -120,22 +124,28 @@ def chat(
             render_answer(answer, out)
 
 
-@app.command("eval")
+@command("eval")
 @user_errors
 def eval_command(
     dataset: str = typer.Argument(
-        ..., help="realtimeqa_dev, squad2_dev or seed_qa.jsonl (a path, or a name in NEWSBOT_EVAL_DIR), or your questions .jsonl."
+        ...,
+        metavar="DATASET",
+        help="realtimeqa_dev, squad2_dev or seed_qa.jsonl (a path, or a name in NEWSBOT_EVAL_DIR), or your questions .jsonl.",
     ),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Articles to index (default: the set's own; for a .jsonl, seeds/)."),
+    corpus: Optional[Path] = typer.Option(
+        None, "--corpus", metavar="PATH", help="Articles to index (default: the set's own; for a .jsonl, seeds/)."
+    ),
     as_json: bool = JsonOption,
-    out_file: Optional[Path] = typer.Option(None, "--out", help="Also write the full report (every question, the misses) as JSON."),
+    out_file: Optional[Path] = typer.Option(
+        None, "--out", metavar="FILE", help="Also write the full report (every question, the misses) as JSON."
+    ),
     baseline: bool = typer.Option(False, "--baseline", help="Run LangChain's textbook RAG on the same corpus, side by side."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Ask only the first N questions."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, metavar="N", help="Ask only the first N questions."),
     ignore_dates: bool = typer.Option(
         False, "--ignore-dates", help="Ask every question as of today, not on the day the set says it was asked."
     ),
     answerers: Optional[list[str]] = typer.Option(
-        None, "--answerer", help="reader, heuristic or generative (repeat to compare them side by side on one index)."
+        None, "--answerer", metavar="NAME", help="reader, heuristic or generative (repeat to compare them side by side on one index)."
     ),
 ) -> None:
     """Score answers and retrieval on a question set, in a temporary index (never yours)."""
@@ -166,14 +176,18 @@ def eval_command(
         render_report(report, out)
 
 
-@app.command()
+@command()
 @user_errors
 def slack(
-    host: str = typer.Option("127.0.0.1", "--host", help="HTTP mode: the address to listen on."),
-    port: int = typer.Option(3000, "--port", help="HTTP mode: the port (Events API endpoint /slack/events)."),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="HOST", help="HTTP mode: the address to listen on."),
+    port: int = typer.Option(3000, "--port", metavar="PORT", help="HTTP mode: the port (Events API endpoint /slack/events)."),
     watch: bool = typer.Option(False, "--watch", help="Also keep the index in step with its folders and feeds, in this process."),
     workers: Optional[int] = typer.Option(
-        None, "--workers", min=1, help="HTTP mode: server processes on the one port (default NEWSBOT_SLACK_WORKERS); needs a Chroma server."
+        None,
+        "--workers",
+        min=1,
+        metavar="N",
+        help="HTTP mode: server processes on the one port (default NEWSBOT_SLACK_WORKERS); needs a Chroma server.",
     ),
 ) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on --host/--port."""

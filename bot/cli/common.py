@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import calendar
 import functools
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import date
+from typing import Optional, TypeVar
 
 import typer
 from rich.markup import escape
 
-from bot.cli.console import RichSyncProgress, err
+from bot.cli.console import RichSyncProgress, err, out
+from bot.cli.help import CONTEXT, Command
 from bot.settings import BotSettings
 from indexing.errors import NewsbotError
 
@@ -19,16 +22,57 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help, the usual shape (bot.cli.help)
+    context_settings=CONTEXT,
 )
 F = TypeVar("F", bound=Callable)
+command = functools.partial(app.command, cls=Command)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from bot.cli.version import version_lines
+
+        out.print("\n".join(version_lines()), markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version and the digests of the shipped models."
+    ),
+) -> None:
+    """Ask questions about news articles; answers cite the passages they rest on."""
+
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout, for machines.")
 AsOfOption = typer.Option(
     None,
     "--as-of",
-    formats=["%Y-%m-%d"],
-    help="Answer as if today were this day (YYYY-MM-DD): 'this week' means the week before it, later articles are left out.",
+    metavar="DATE",
+    help="Answer as if today were DATE (YYYY-MM-DD): 'this week' means the week before it; later articles are left out.",
 )
+
+
+def parse_as_of(value: Optional[str]) -> date | None:
+    """The --as-of day, or a one-line error that says whether the text is no date or a day that does not exist."""
+    if value is None:
+        return None
+    try:
+        year, month, day = (int(part) for part in value.strip().split("-"))
+    except ValueError:
+        raise NewsbotError(f"--as-of {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2022-06-16") from None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        if not 1 <= month <= 12:
+            detail = f"there is no month {month}"
+        elif not 1 <= year <= 9999:
+            detail = f"the year {year} is out of range"
+        else:
+            detail = f"{calendar.month_name[month]} {year} has {calendar.monthrange(year, month)[1]} days"
+        raise NewsbotError(f"--as-of {value}: that date does not exist ({detail})") from None
 
 
 def user_errors(func: F) -> F:

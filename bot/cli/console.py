@@ -13,9 +13,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from indexing.indexer import SyncProgress, SyncReport
 
-out = Console(highlight=False, soft_wrap=False)
-# soft_wrap: an error is one line however long (scripts and tests read it line by line), never re-wrapped at 80 columns.
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _console(stderr: bool) -> Console:
+    """A terminal gets lines fitted to its width; a pipe or a file gets every line whole (no 80-column wrap):
+    a script reads a quote, an id or a report line as one line."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        # Errors stay one line even on a terminal (the terminal folds it; copying it gives one line).
+        return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    # Wide enough that nothing wraps, and panels still fit their text (they are drawn expand=False).
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=100_000)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
 
 
 def print_json(payload: Any) -> None:
@@ -62,7 +73,8 @@ class RichSyncProgress(SyncProgress):
             self.progress.stop()
 
 
-def print_sync_report(report: SyncReport, console: Console = out) -> None:
+def print_sync_report(report: SyncReport, console: Console = out, skip_kinds: tuple[str, ...] = ()) -> None:
+    """The sync in one line, then the failures by kind (less `skip_kinds`: what the caller says on its own)."""
     console.print(
         f"[green]added {report.added}[/] · [yellow]updated {report.updated}[/] · [red]removed {report.removed}[/] · "
         f"unchanged {report.unchanged} · [bold]{report.articles}[/] articles, {report.chunks} chunks "
@@ -70,11 +82,12 @@ def print_sync_report(report: SyncReport, console: Console = out) -> None:
     )
     if report.repaired:
         console.print(f"repaired {report.repaired} article(s) left half-written by an earlier interrupted run")
-    if report.failed:
-        console.print(f"[bold red]{len(report.failed)} file(s) or record(s) could not be indexed:[/]")
-        for kind, count, shown in report.failures_by_kind():
+    groups = [group for group in report.failures_by_kind() if group[0] not in skip_kinds]
+    if groups:
+        console.print(f"[bold red]{sum(count for _, count, _ in groups)} file(s) or record(s) could not be indexed:[/]")
+        for kind, count, shown in groups:
             console.print(f"  [red]{count} × {escape(kind)}[/]")
             for error in shown:
-                console.print(f"    [red]✗[/] {escape(error.path)}: {escape(error.reason)}", soft_wrap=True)  # one line each
+                console.print(f"    [red]✗[/] {escape(error.place)}: {escape(error.reason)}", soft_wrap=True)  # one line each
             if count > len(shown):
                 console.print(f"    … and {count - len(shown)} more (`newsbot index --json` lists them all)")

@@ -9,13 +9,16 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from bot.cli.common import JsonOption, app, load_settings, open_index, user_errors
+from bot.cli.common import JsonOption, app, command, load_settings, open_index, user_errors
 from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
+from bot.cli.help import CONTEXT, Command
 from indexing.errors import NewsbotError
 
 feeds_app = typer.Typer(
     help="Follow RSS/Atom feeds: new items are saved as article files in the feeds folder and indexed.",
     no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=CONTEXT,
 )
 app.add_typer(feeds_app, name="feeds")
 
@@ -33,10 +36,12 @@ def _feed_registry():
     return FeedRegistry(load_settings().feed_registry_path)
 
 
-@app.command()
+@command()
 @user_errors
 def watch(
-    paths: Optional[list[Path]] = typer.Argument(None, help="Folders or files (default: the default sources plus the feeds folder)."),
+    paths: Optional[list[Path]] = typer.Argument(
+        None, metavar="PATH", help="Folders or files (default: the default sources plus the feeds folder)."
+    ),
     feeds: bool = typer.Option(True, "--feeds/--no-feeds", help="Poll the followed feeds every NEWSBOT_FEED_POLL_MINUTES."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per sync and per feed poll (JSON Lines) on stdout."),
 ) -> None:
@@ -66,9 +71,9 @@ def watch(
         raise NewsbotError(f"cannot watch the folders: {watcher.error} (on Linux, raise fs.inotify.max_user_watches)")
 
 
-@feeds_app.command("add")
+@feeds_app.command("add", cls=Command)
 @user_errors
-def feeds_add(url: str = typer.Argument(..., help="The RSS or Atom feed's URL."), as_json: bool = JsonOption) -> None:
+def feeds_add(url: str = typer.Argument(..., metavar="URL", help="The RSS or Atom feed's URL."), as_json: bool = JsonOption) -> None:
     """Follow a feed; `newsbot feeds poll` fetches it now, `newsbot watch` on a timer."""
     state, created = _feed_registry().add(url)
     if as_json:
@@ -79,7 +84,7 @@ def feeds_add(url: str = typer.Argument(..., help="The RSS or Atom feed's URL.")
         out.print(f"already following {escape(state.url)}")
 
 
-@feeds_app.command("list")
+@feeds_app.command("list", cls=Command)
 @user_errors
 def feeds_list(as_json: bool = JsonOption) -> None:
     """The followed feeds, when each was last polled, and how many items it saved."""
@@ -103,10 +108,10 @@ def feeds_list(as_json: bool = JsonOption) -> None:
     out.print(table)
 
 
-@feeds_app.command("remove")
+@feeds_app.command("remove", cls=Command)
 @user_errors
 def feeds_remove(
-    url: str = typer.Argument(..., help="The feed's URL, as `newsbot feeds list` shows it."),
+    url: str = typer.Argument(..., metavar="URL", help="The feed's URL, as `newsbot feeds list` shows it."),
     purge: bool = typer.Option(False, "--purge", help="Also delete the articles it saved, and drop them from the index."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -131,10 +136,10 @@ def feeds_remove(
         out.print(f"stopped following {escape(state.url)}; its {len(items)} saved article(s) stay (use --purge to delete them)")
 
 
-@feeds_app.command("poll")
+@feeds_app.command("poll", cls=Command)
 @user_errors
 def feeds_poll(
-    urls: Optional[list[str]] = typer.Argument(None, help="Only these feeds (default: all followed feeds)."),
+    urls: Optional[list[str]] = typer.Argument(None, metavar="URL", help="Only these feeds (default: all followed feeds)."),
     index_new: bool = typer.Option(True, "--index/--no-index", help="Index the saved items right away."),
     as_json: bool = JsonOption,
 ) -> None:

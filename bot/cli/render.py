@@ -69,9 +69,9 @@ def render_trace(answer: Answer, console: Console) -> None:
     for stage in ("dense", "keyword", "fused"):
         console.print(f"[bold]{stage}[/]")
         for row in retrieval.get(stage, []):
-            console.print("  " + escape(json.dumps(row, ensure_ascii=False)))
+            console.print("  " + escape(json.dumps(row, ensure_ascii=False)), soft_wrap=True)  # JSON is never wrapped
     console.print("[bold]sentences[/]")
     for row in trace.get("sentences", []):
-        console.print("  " + escape(json.dumps(row, ensure_ascii=False)))
+        console.print("  " + escape(json.dumps(row, ensure_ascii=False)), soft_wrap=True)
     rest = {k: v for k, v in trace.items() if k not in ("retrieval", "sentences")}
-    console.print("[bold]answer[/] " + escape(json.dumps(rest, ensure_ascii=False)))
+    console.print("[bold]answer[/] " + escape(json.dumps(rest, ensure_ascii=False)), soft_wrap=True)

@@ -284,7 +284,7 @@ class Watcher:
             log.info(event.summary())
             for kind, count, shown in report.failures_by_kind():
                 for failure in shown:
-                    log.warning("  could not index %s: %s", failure.path, failure.reason)
+                    log.warning("  could not index %s: %s", failure.place, failure.reason)
                 if count > len(shown):
                     log.warning("  ... and %d more: %s", count - len(shown), kind)
         except Exception as exc:  # keep watching: the next change (or the retry) syncs again

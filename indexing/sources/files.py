@@ -67,8 +67,8 @@ def read_file(path: Path, max_bytes: int = 20_000_000) -> FileRead:
             if problem is None:
                 result.articles.append(item)
             else:
-                where = label if item.id == label else f"{label} ({item.id.removeprefix(label + '#')})"
-                result.errors.append(ArticleError(where, problem[1], problem[0]))
+                record = None if item.id == label else item.id.removeprefix(label + "#")
+                result.errors.append(ArticleError(label, problem[1], problem[0], record))
     except ArticleError as exc:
         result.articles.clear()
         result.errors.append(exc)

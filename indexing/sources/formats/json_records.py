@@ -8,6 +8,7 @@ line) is reported and the file's other records still index.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,23 +38,24 @@ def read_jsonl(source: SourceText) -> Iterator[Article | ArticleError]:
         if not line.strip():
             continue
         try:
-            record = _loads(line, f"{source.label}:{number}", whole_file=False)
+            record = _loads(line, source.label, whole_file=False, where=f"line {number}")
         except ArticleError as exc:
             yield exc
             continue
         yield _article_or_error(record, source, f"line {number}")
 
 
-def _loads(text: str, label: str, whole_file: bool) -> Any:
+def _loads(text: str, label: str, whole_file: bool, where: str | None = None) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if whole_file else ""
-        raise ArticleError(label, f"invalid JSON{where} ({exc.msg})", "invalid JSON") from None
+        at = f" at line {exc.lineno} column {exc.colno}" if whole_file else ""
+        raise ArticleError(label, f"invalid JSON{at} ({exc.msg})", "invalid JSON", where) from None
     except RecursionError:
-        raise ArticleError(label, "invalid JSON (nested too deeply to read)", "invalid JSON") from None
-    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise ArticleError(label, f"invalid JSON ({str(exc)[:120]})", "invalid JSON") from None
+        raise ArticleError(label, "invalid JSON (nested too deeply to read)", "invalid JSON", where) from None
+    except ValueError:  # Python's int limit: an integer of more than 4,300 digits (its own message names a function to call)
+        reason = f"invalid JSON (a number has more than {sys.get_int_max_str_digits():,} digits, more than Python reads)"
+        raise ArticleError(label, reason, "invalid JSON", where) from None
 
 
 def _article_or_error(record: Any, source: SourceText, where: str) -> Article | ArticleError:
@@ -69,24 +71,26 @@ def article_from_record(record: Any, path: Path, where: str = "") -> Article:
 
 
 def _record_article(record: Any, label: str, where: str) -> Article:
-    place = f"{label} ({where})" if where else label
+    def problem(reason: str, kind: str) -> ArticleError:
+        return ArticleError(label, reason, kind, where or None)
+
     if not isinstance(record, dict):
-        raise ArticleError(place, "record is not a JSON object", "not an article record")
+        raise problem("record is not a JSON object", "not an article record")
     body = first_field(record, _TEXT_KEYS)
     if not isinstance(body, str) or not body.strip():
-        raise ArticleError(place, "record has no 'text' or 'body' field with article text", "no article text")
+        raise problem("record has no 'text' or 'body' field with article text", "no article text")
     url = clean_url(record.get("url") or record.get("link"))
     record_id = first_field(record, _ID_KEYS)
     if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, (str, int))):
-        raise ArticleError(place, f"field 'id' must be text or a whole number, not {type(record_id).__name__}", "not an article record")
+        raise problem(f"field 'id' must be text or a whole number, not {type(record_id).__name__}", "not an article record")
     raw_title = record.get("title")
     if raw_title is not None and (isinstance(raw_title, bool) or not isinstance(raw_title, (str, int, float))):
-        raise ArticleError(place, f"field 'title' must be text, not {type(raw_title).__name__}", "not an article record")
+        raise problem(f"field 'title' must be text, not {type(raw_title).__name__}", "not an article record")
     raw_date = first_field(record, _DATE_KEYS)
     try:
         published = read_date(raw_date)
     except DateProblem as exc:
-        raise ArticleError(place, f"field 'date' is unreadable: {exc} (use ISO, e.g. 2022-12-04)", "invalid date") from None
+        raise problem(f"field 'date' is unreadable: {exc} (use ISO, e.g. 2022-12-04)", "invalid date") from None
     if url:
         article_id = url
     elif record_id not in (None, ""):

@@ -84,7 +84,13 @@ def test_as_of_a_day_before_the_article_it_does_not_exist_yet(run):
     after = json.loads(run("ask", "Who led the US delegation?", "--json", "--as-of", "2022-12-05").stdout)
     assert after["answer"].startswith("Wendy R.")
     bad = run("ask", "Who led the US delegation?", "--as-of", "5 Dec")
-    assert bad.exit_code != 0 and "--as-of" in bad.output
+    assert bad.exit_code == 1 and "--as-of '5 Dec' is not a date: write it as YYYY-MM-DD" in bad.output
+
+
+def test_as_of_a_day_that_does_not_exist_is_called_that(run):
+    result = run("ask", "Who led the US delegation?", "--as-of", "2025-02-30")
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: --as-of 2025-02-30: that date does not exist (February 2025 has 28 days)"
 
 
 def test_as_of_near_year_one_answers_instead_of_overflowing(run):
@@ -98,6 +104,8 @@ def test_explain_prints_each_stage(run):
     assert result.exit_code == 0
     for stage in ("dense", "keyword", "fused", "sentences"):
         assert stage in result.stdout
+    rows = [line.strip() for line in result.stdout.splitlines() if line.startswith("  {")]
+    assert rows and all(json.loads(row) for row in rows), "a JSON row was wrapped"
     scoped = run("ask", "Who led the US delegation this week?", "--explain", "--as-of", "2022-12-06")
     assert "asked on 2022-12-06; articles of the last 7 days preferred" in scoped.stdout
 
@@ -110,6 +118,12 @@ def test_chat_carries_the_conversation(run):
     assert first["answer"].startswith("Wendy R.")
     assert second["answer"].startswith("Sergei A.")
     assert "US delegation" in second["standalone_question"]
+
+
+def test_chat_new_says_the_conversation_starts_over(run):
+    result = run("chat", stdin="/new\n")
+    assert result.exit_code == 0, result.output
+    assert "New conversation" in result.stderr
 
 
 def test_unreachable_chroma_server_is_one_line_and_exit_1(run, monkeypatch):

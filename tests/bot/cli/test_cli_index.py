@@ -56,7 +56,7 @@ def test_first_index_reports_json_and_exit_0_despite_a_bad_file(first_run, cli_h
     assert report["articles"] == 5
     assert report["chunks"] >= 6
     assert report["failed"] == [
-        {"path": str((corpus / "broken.json").resolve()), "error": report["failed"][0]["error"], "kind": "invalid JSON"}
+        {"path": str((corpus / "broken.json").resolve()), "record": None, "error": report["failed"][0]["error"], "kind": "invalid JSON"}
     ]
     assert "invalid JSON" in report["failed"][0]["error"]
     assert "Traceback" not in first_run.stderr
@@ -77,6 +77,8 @@ def test_human_summary_without_json(first_run, cli_home):
     assert result.returncode == 0, result.stderr
     assert "unchanged 5" in result.stdout
     assert "broken.json" in result.stdout and "could not be indexed" in result.stdout
+    # A pipe gets whole lines: the summary is not wrapped at 80 columns.
+    assert any("added 0" in line and "in the index" in line for line in result.stdout.splitlines()), result.stdout
 
 
 def test_status_json_and_text(first_run, cli_home):
@@ -115,6 +117,8 @@ def test_index_of_a_path_that_does_not_exist_exits_1(first_run, cli_home):
         assert "Traceback" not in result.stderr
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith("error:") and str(home / "nonexistent") in last and "no such file or folder" in last
+        if "--json" not in args:  # said once, by the error line
+            assert (result.stdout + result.stderr).count(str(home / "nonexistent")) == 1, result.stdout + result.stderr
     report = one_json_object(result.stdout)  # --json still prints its one report
     assert report["missing"] == [str(home / "nonexistent")] and report["removed"] == 0
 
@@ -130,6 +134,9 @@ def test_thousands_of_bad_records_are_summarised_and_json_lists_them_all(tmp_pat
     assert "5000 × no article text" in text.stdout and "and 4995 more" in text.stdout
     report = one_json_object(newsbot("index", str(folder), "--json", env=env, cwd=tmp_path).stdout)
     assert len(report["failed"]) == 5000 and {f["kind"] for f in report["failed"]} == {"no article text"}
+    # `path` is the file's path; which record is a field of its own.
+    assert {f["path"] for f in report["failed"]} == {str((folder / "empty-records.json").resolve())}
+    assert [f["record"] for f in report["failed"][:2]] == ["record 0", "record 1"]
 
 
 def test_status_of_a_fresh_data_dir(tmp_path):

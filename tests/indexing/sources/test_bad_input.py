@@ -30,6 +30,12 @@ def test_malformed_json(tmp_path):
     assert "invalid JSON" in error.reason
 
 
+def test_a_number_too_long_for_python_is_said_plainly(tmp_path):
+    error = only_error(write(tmp_path / "huge.json", '{"id": ' + "7" * 5000 + ', "text": "Some words here."}'))
+    assert error.path == str((tmp_path / "huge.json").resolve()) and error.record is None
+    assert error.reason == "invalid JSON (a number has more than 4,300 digits, more than Python reads)"
+
+
 def test_json_that_holds_no_object(tmp_path):
     error = only_error(write(tmp_path / "num.json", "42"))
     assert "not a JSON object" in error.reason

@@ -253,9 +253,10 @@ def test_jsonl_bad_line_is_reported_and_good_lines_still_read(tmp_path):
     assert [a.title for a in result.articles] == ["Story 1", "Story 3"]
     assert len(result.errors) == 2
     assert not result.complete
-    assert result.errors[0].path == f"{path.resolve()}:2"
+    # The path is the file's path; which line is the record's.
+    assert [(e.path, e.record) for e in result.errors] == [(str(path.resolve()), "line 2"), (str(path.resolve()), "line 4")]
     assert "invalid JSON" in result.errors[0].reason
-    assert "line 4" in result.errors[1].path and "text" in result.errors[1].reason
+    assert "text" in result.errors[1].reason and result.errors[1].place == f"{path.resolve()} (line 4)"
 
 
 def test_json_record_with_unreadable_date_is_an_error(tmp_path):
