@@ -8,6 +8,12 @@ from datetime import date
 from typing import Any
 
 REFUSAL = "The indexed articles do not contain the answer to this question."
+# What a citation's `score` is, in the words the README and the docs use (a test keeps them equal).
+SCORE_MEANING = (
+    "`score` is the cited passage's relevance to the question, from 0 to 1: retrieval's fused score, "
+    "0.7 × the cosine similarity of the passage and the question plus 0.3 × its BM25 score relative to the best "
+    "keyword hit, before any time-scope bonus. It is the same for every answerer; how sure the answer is, is `confidence`."
+)
 CITATION_MARK = re.compile(r"\[(\d{1,3})\]")  # "[1]" in an answer's text points at citations[0]
 _MARKS_AND_SPACE = re.compile(r"\s*\[\d{1,3}\]")
 
@@ -26,7 +32,7 @@ class Citation:
     quote: str  # verbatim: article.text[start:end] == quote, always
     start: int  # character offsets into the article text
     end: int
-    score: float
+    score: float  # 0-1: the passage's relevance to the question (SCORE_MEANING)
     # The answer span inside the quote, as offsets into the article text (None: the whole quote supports it).
     highlight: tuple[int, int] | None = None
 

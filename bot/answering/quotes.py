@@ -16,7 +16,10 @@ def sentence_bounds(passage: Passage, start: int, end: int) -> tuple[int, int]:
 
 
 def citation(passage: Passage, start: int, end: int, score: float, highlight: tuple[int, int] | None = None) -> Citation:
-    """A citation quoting the article text [start, end) of `passage`, verbatim."""
+    """A citation quoting the article text [start, end) of `passage`, verbatim.
+
+    Its score is the passage's relevance, 0-1, whichever answerer cites it (bot.answer.SCORE_MEANING).
+    The `score` argument (the answerer's own ranking of the passage, on its own scale) is not used."""
     chunk = passage.chunk
     return Citation(
         article_id=chunk.article_id,
@@ -26,6 +29,6 @@ def citation(passage: Passage, start: int, end: int, score: float, highlight: tu
         quote=chunk.excerpt(start, end),
         start=start,
         end=end,
-        score=round(score, 4),
+        score=round(passage.relevance, 4),
         highlight=highlight,
     )

@@ -37,7 +37,10 @@ _ATTEMPTS = 3
 @dataclass(frozen=True)
 class Passage:
     chunk: StoredChunk
-    score: float  # fused score (higher is better)
+    score: float  # fused score, time-scope bonuses included: what ranks passages (higher is better)
+    # The fused score before any bonus, clamped to 0-1: how relevant the passage is to the question,
+    # comparable across questions and answerers. A citation's `score` (bot.answer.SCORE_MEANING).
+    relevance: float = 0.0
     dense: float | None = None  # cosine similarity, when the dense retriever found it
     keyword: float | None = None  # BM25 score, when the keyword retriever found it
     dense_rank: int | None = None
@@ -77,6 +80,7 @@ class HybridSearch:
         for entry in fused.values():
             keyword = (entry.get("keyword") or 0.0) / top_bm25
             entry["score"] = DENSE_WEIGHT * (entry.get("dense") or 0.0) + (1 - DENSE_WEIGHT) * keyword
+            entry["relevance"] = min(1.0, max(0.0, entry["score"]))
 
         passages = _in_time(scope, [Passage(**entry) for entry in fused.values()])
         passages = _newer_wins_ties(passages)

@@ -182,3 +182,14 @@ def test_ner_stops_early_without_changing_any_answer(heuristic_bot, monkeypatch)
     exhaustive = [bot.ask(q) for q in QUESTIONS_WITH_SPANS]
     assert [(a.text, a.citations, a.confidence) for a in early] == [(a.text, a.citations, a.confidence) for a in exhaustive]
     assert early_sentences < sum(seen), "the bound never stopped the NER early"
+
+
+@pytest.mark.parametrize("answerer", ["bot", "heuristic_bot"])
+def test_citation_scores_are_relevance_on_one_zero_to_one_scale(answerer, request):
+    chosen: NewsBot = request.getfixturevalue(answerer)
+    answered = chosen.ask("Who led the US delegation?")
+    refused = chosen.ask("Who won the 2022 FIFA World Cup?")
+    shown = [*answered.citations, *refused.closest]
+    assert answered.citations and refused.closest
+    assert all(0.0 <= c.score <= 1.0 for c in shown), [c.score for c in shown]
+    assert all(c.to_json(1)["score"] == round(c.score, 4) for c in shown)
