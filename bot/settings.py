@@ -45,7 +45,7 @@ class BotSettings(SettingsModel):
         shown="the answerer's own (reader 0.88, heuristic 0.40)",
         ge=0.0,
         le=1.0,
-        doc="Refusal threshold on the answer's confidence (tuned per answerer: see Quality)",
+        doc="Refusal threshold on the answer's confidence (tuned per answerer: docs/reader.md)",
     )
     llm: str | None = setting(
         None, env="NEWSBOT_LLM", doc="The generative option: `openai:MODEL`, `ollama:MODEL` or an OpenAI-compatible base URL"

@@ -1,4 +1,4 @@
-"""Settings: one declaration each, validated on read, secrets hidden, and the README's table kept true."""
+"""Settings: one declaration each, validated on read, secrets hidden, and the settings table (docs/settings.md) kept true."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ def source(**env: str) -> SettingsSource:
     return SettingsSource(env={"NEWSBOT_CONFIG": "/nonexistent/config.toml", **env}, config=None)
 
 
-def test_the_readme_settings_table_is_the_one_the_declarations_make():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert settings_table() in readme, "README's settings table drifted: paste bot.settings.settings_table() into it"
+def test_the_settings_table_is_the_one_the_declarations_make():
+    page = (REPO / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert settings_table() in page, "docs/settings.md's table drifted: paste bot.settings.settings_table() into it"
 
 
 def test_every_declared_setting_is_read_from_its_variable_and_validated():
