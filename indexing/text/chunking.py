@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from indexing.text.sentences import split_sentences
+from indexing.text.sentences import sections, split_sentences
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -36,8 +36,14 @@ def chunk_text(
     max_tokens: int = 160,
     overlap_tokens: int = 20,
 ) -> list[Chunk]:
-    units = _sentence_units(text, count_tokens, max_tokens)
     chunks: list[Chunk] = []
+    for start, end in sections(text):  # never across filler (indexing.text.sentences.FILLER_CHARS)
+        _pack(text, _sentence_units(text, start, end, count_tokens, max_tokens), max_tokens, overlap_tokens, chunks)
+    return chunks
+
+
+def _pack(text: str, units: list[tuple[int, int, int]], max_tokens: int, overlap_tokens: int, chunks: list[Chunk]) -> None:
+    """Append the chunks of one section's sentence units to `chunks`."""
     i = 0
     while i < len(units):
         j, used = i, 0
@@ -50,7 +56,6 @@ def chunk_text(
         if j >= len(units):
             break
         i = _overlap_start(units, i, j, overlap_tokens, max_tokens)
-    return chunks
 
 
 def _overlap_start(units: list[tuple[int, int, int]], i: int, j: int, overlap_tokens: int, max_tokens: int) -> int:
@@ -68,9 +73,9 @@ def _overlap_start(units: list[tuple[int, int, int]], i: int, j: int, overlap_to
     return k
 
 
-def _sentence_units(text: str, count_tokens: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:
-    """(start, end, tokens) per sentence; sentences over the budget become several word-bounded pieces."""
-    spans = split_sentences(text)
+def _sentence_units(text: str, start: int, end: int, count_tokens: TokenCounter, max_tokens: int) -> list[tuple[int, int, int]]:
+    """(start, end, tokens) per sentence of text[start:end]; sentences over the budget become several word-bounded pieces."""
+    spans = split_sentences(text, start, end)
     counts = count_tokens([text[s:e] for s, e in spans]) if spans else []
     units: list[tuple[int, int, int]] = []
     for (start, end), tokens in zip(spans, counts):

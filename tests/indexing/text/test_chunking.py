@@ -137,3 +137,17 @@ def test_short_text_is_one_chunk(count_tokens):
 def test_chunking_is_deterministic(count_tokens):
     text = news_text(9, paragraphs=4, sentences=5)
     assert chunk_text(text, count_tokens, 64, 16) == chunk_text(text, count_tokens, 64, 16)
+
+
+def test_a_chunk_never_spans_filler_and_a_million_dots_chunk_fast(embedder):
+    """Issue 25, item 5: a million dots made one 1M-character chunk (seconds to tokenise, then cut at
+    256 word pieces). Filler belongs to no chunk; the text on either side does."""
+    import time
+
+    text = "The council met on Monday." + "." * 1_000_000 + " It ended with a vote on the harbour."
+    began = time.perf_counter()
+    chunks = chunk_text(text, embedder.count_tokens, max_tokens=160, overlap_tokens=20)
+    took = time.perf_counter() - began
+    assert [c.text for c in chunks] == ["The council met on Monday...", "It ended with a vote on the harbour."]
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    assert took < 1.0, f"{took:.2f} s"

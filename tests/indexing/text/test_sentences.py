@@ -60,3 +60,43 @@ def test_sub_range_offsets_are_absolute():
 def test_empty_and_blank_text():
     assert split_sentences("") == []
     assert split_sentences("   \n\n ") == []
+
+
+# ---- text built to hang the splitter (issue 25, item 5) -----------------------------------------
+HOSTILE = {  # name -> a Python expression, so a child process can build it
+    "a million dots": '"The council met." + "." * 1_000_000 + " It ended."',
+    "dots that end nothing": '"a" + "." * 1_000_000 + "b"',
+    "marks then blanks": '"Hi" + "!?" * 200_000 + " " * 200_000 + "x"',
+    "dot and blank": '". " * 500_000',
+    "closing quotes": '"Yes." + chr(34) * 500_000 + " no"',
+}
+
+
+def test_runs_of_marks_split_in_linear_time():
+    """In a child with a deadline: the old pattern took 6.5 s for 20,000 dots and hours for a million."""
+    import subprocess
+    import sys
+    import time
+
+    from testsupport.cli import REPO
+
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); from indexing.text.sentences import split_sentences\n"
+        f"texts = [{', '.join(HOSTILE.values())}]\n"
+        "began = time.perf_counter()\n"
+        "for text in texts: split_sentences(text)\n"
+        "print(time.perf_counter() - began)"
+    )
+    began = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) < 2.0, f"{done.stdout.strip()} s for {len(HOSTILE)} texts of ~1M characters"
+    assert time.monotonic() - began < 30
+
+
+def test_filler_belongs_to_no_sentence():
+    text = eval(HOSTILE["a million dots"])  # noqa: S307 - the test's own expression
+    assert sentences(text) == ["The council met...", "It ended."]
+    rule = "A short rule.\n" + "=" * 40 + "\nNext one. ----- Kept: a short rule is text."
+    assert sentences(rule) == ["A short rule.", "Next one. ----- Kept: a short rule is text."]
+    assert sentences(". " * 500_000) == []
