@@ -318,6 +318,12 @@ class WatchSettings(SettingsModel):
     quiet_ms: int = setting(200, env="NEWSBOT_WATCH_QUIET_MS", doc="The folders must be this still before a sync starts", ge=0)
     feed_poll_minutes: float = setting(30.0, env="NEWSBOT_FEED_POLL_MINUTES", doc="Feed polling interval (0 turns polling off)", ge=0)
     feed_timeout: float = setting(20.0, env="NEWSBOT_FEED_TIMEOUT", doc="Seconds per feed or article fetch", gt=0)
+    feeds_allow_private: bool = setting(
+        False,
+        env="NEWSBOT_FEEDS_ALLOW_PRIVATE",
+        doc="Fetch feeds and their pages from private and loopback addresses too (intranet feeds); "
+        "link-local, multicast and reserved addresses never",
+    )
     feeds_dir: Path | None = None
     registry_path: Path | None = None
 

@@ -150,7 +150,9 @@ def feeds_poll(
     registry = _feed_registry()
     if not registry.feeds():
         raise NewsbotError("no feeds followed; add one with `newsbot feeds add URL`")
-    poller = FeedPoller(registry, settings.feeds_folder, timeout=settings.watch.feed_timeout)
+    poller = FeedPoller(
+        registry, settings.feeds_folder, timeout=settings.watch.feed_timeout, allow_private=settings.watch.feeds_allow_private
+    )
     report = poller.poll(urls or None)
     if urls and not report.feeds:
         raise NewsbotError(f"not following {', '.join(urls)}; see `newsbot feeds list`")

@@ -11,6 +11,7 @@ or item is reported and skipped, and the poll carries on with the rest.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -275,11 +276,19 @@ def save_article(feeds_dir: Path, article: SavedArticle, feed_url: str) -> Path:
 class FeedPoller:
     """Polls the registry's feeds into the feeds folder. One poll at a time per poller."""
 
-    def __init__(self, registry: FeedRegistry, feeds_dir: Path, timeout: float = 20.0, fetcher: Callable[..., Fetched] = fetch):
+    def __init__(
+        self,
+        registry: FeedRegistry,
+        feeds_dir: Path,
+        timeout: float = 20.0,
+        fetcher: Callable[..., Fetched] | None = None,
+        allow_private: bool = False,
+    ):
         self.registry = registry
         self.feeds_dir = Path(feeds_dir)
         self.timeout = timeout
-        self.fetcher = fetcher
+        # Intranet addresses only when the setting says so (indexing.arrivals.addresses).
+        self.fetcher = fetcher or functools.partial(fetch, allow_private=allow_private)
         self._lock = threading.Lock()
 
     def poll(self, urls: Sequence[str] | None = None) -> PollReport:

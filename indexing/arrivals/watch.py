@@ -52,7 +52,9 @@ def feed_poller(settings: WatchSettings) -> FeedPoller | None:
     from indexing.arrivals.feed_registry import FeedRegistry
     from indexing.arrivals.feeds import FeedPoller
 
-    return FeedPoller(FeedRegistry(settings.registry_path), settings.feeds_dir, settings.feed_timeout)
+    return FeedPoller(
+        FeedRegistry(settings.registry_path), settings.feeds_dir, settings.feed_timeout, allow_private=settings.feeds_allow_private
+    )
 
 
 @dataclass(frozen=True)

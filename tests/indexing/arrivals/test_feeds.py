@@ -178,7 +178,7 @@ def follow(tmp_path: Path, site: Site, *paths: str) -> FeedPoller:
     registry = FeedRegistry(tmp_path / "data" / "feeds.json")
     for path in paths:
         registry.add(site.base + path)
-    return FeedPoller(registry, tmp_path / "data" / "feeds", timeout=TIMEOUT)
+    return FeedPoller(registry, tmp_path / "data" / "feeds", timeout=TIMEOUT, allow_private=True)  # the site is on 127.0.0.1
 
 
 def by_url(report, site: Site, path: str):
@@ -291,7 +291,7 @@ def test_unreachable_feed_is_reported_and_others_carry_on(site, tmp_path):
     registry.add(f"http://127.0.0.1:{free_port()}/nothing-listens-here.xml")
     registry.add(site.base + "/missing-feed.xml")
     registry.add(site.base + "/atom.xml")
-    report = FeedPoller(registry, tmp_path / "feeds", timeout=TIMEOUT).poll()
+    report = FeedPoller(registry, tmp_path / "feeds", timeout=TIMEOUT, allow_private=True).poll()
     assert [f.status for f in report.feeds] == ["error", "error", "ok"]
     assert "cannot connect" in report.feeds[0].error
     assert "HTTP 404" in report.feeds[1].error
@@ -305,7 +305,7 @@ def test_fetch_times_out_on_a_slow_server(site):
     site.slow["/slow"] = 3.0
     began = time.monotonic()
     with pytest.raises(FetchError, match="timed out"):
-        fetch(site.base + "/slow", timeout=0.5)
+        fetch(site.base + "/slow", timeout=0.5, allow_private=True)
     assert time.monotonic() - began < 2.5
 
 
@@ -329,6 +329,7 @@ def test_watcher_polls_feeds_and_their_items_become_answerable(site, tmp_path, n
         quiet_ms=100,
         feed_poll_minutes=0.02,
         feed_timeout=TIMEOUT,
+        feeds_allow_private=True,
         feeds_dir=data / "feeds",
         registry_path=data / "feeds.json",
     )
@@ -361,6 +362,7 @@ def test_feeds_commands(site, tmp_path, monkeypatch, embedder):
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEWSBOT_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("NEWSBOT_FEED_TIMEOUT", str(TIMEOUT))
+    monkeypatch.setenv("NEWSBOT_FEEDS_ALLOW_PRIVATE", "true")
     cli.load_settings.cache_clear()
     runner = CliRunner()
 
