@@ -1,9 +1,11 @@
 """The generative option: any OpenAI-compatible chat model (OpenAI, Ollama, llama.cpp, vLLM) via LangChain.
 
-The model sees the top passages, numbered and delimited as data, and must cite them as [n]. We
-keep only the passages the reply actually cites (renumbered in order of first use), drop numbers
-that match no passage, and treat a reply that cites nothing as "not found". Quotes are still
-sentences of the indexed articles: for each cited passage, its sentence closest to the answer.
+The model sees the rules in the system message (prompts/answer.md), the top passages in a message of
+their own, numbered and delimited as data (answer_passages.md), and the question last
+(answer_question.md); it must cite passages as [n]. We keep only the passages the reply actually cites
+(renumbered in order of first use), drop numbers that match no passage, and treat a reply that cites
+nothing, or that the passages it cites do not back (bot.answering.support), as "not found". Quotes are
+still sentences of the indexed articles: for each cited passage, its sentence closest to the answer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.answering.base import Request
 from bot.answering.prompts import render_prompt
 from bot.answering.question import content_words, stems
 from bot.answering.quotes import citation
+from bot.answering.support import unsupported
 from bot.retrieval.search import Passage
 from bot.settings import BotSettings
 from indexing.errors import ConfigError, ModelError
@@ -82,7 +85,7 @@ class GenerativeAnswerer:
     def from_settings(cls, settings: BotSettings) -> GenerativeAnswerer:
         return cls(chat_model(settings), settings.llm_base_url or settings.llm or "", settings.top_k)
 
-    def _invoke(self, prompt: str) -> str:
+    def _invoke(self, prompt: str | list[tuple[str, str]]) -> str:
         try:
             reply = self.model.invoke(prompt)
         except Exception as exc:  # the client raises many transport and API error types
@@ -102,15 +105,20 @@ class GenerativeAnswerer:
         if not passages:
             return Answer(REFUSAL, (), False, request.question, request.standalone)
         day = (request.as_of or date.today()).isoformat()
-        reply = self._invoke(render_prompt("answer", passages=format_passages(passages), question=request.standalone, today=day))
-        return parse_reply(reply, request.question, request.standalone, passages)
+        messages = [  # rules, data and question apart: a passage's words never read as the rules' own
+            ("system", render_prompt("answer", today=day)),
+            ("human", render_prompt("answer_passages", passages=format_passages(passages))),
+            ("human", render_prompt("answer_question", question=request.standalone)),
+        ]
+        return parse_reply(self._invoke(messages), request.question, request.standalone, passages)
 
     def rerank(self, request: Request, passages: Sequence[Passage]) -> list[Passage]:
         return list(passages)
 
 
 def parse_reply(reply: str, question: str, standalone: str, passages: Sequence[Passage]) -> Answer:
-    """Keep only citations of passages that exist; an answer that cites none is not an answer."""
+    """Keep only citations of passages that exist; an answer that cites none, or that the passages it
+    cites do not back, is not an answer."""
     order: list[int] = []
     for m in CITATION_MARK.finditer(reply):
         n = int(m.group(1))
@@ -119,6 +127,9 @@ def parse_reply(reply: str, question: str, standalone: str, passages: Sequence[P
     trace = {"llm_reply": reply, "cited": order}
     closest = tuple(_best_sentence(p, standalone) for p in passages[:3])
     if _NOT_FOUND.match(reply) or not order:
+        return Answer(REFUSAL, (), False, question, standalone, 0.0, closest, trace)
+    trace["unsupported"] = unsupported(reply, [passages[n - 1].chunk.text for n in order], standalone)
+    if trace["unsupported"]:  # an instruction inside a passage, or the model's own knowledge
         return Answer(REFUSAL, (), False, question, standalone, 0.0, closest, trace)
     renumber = {old: new for new, old in enumerate(order, start=1)}
 
