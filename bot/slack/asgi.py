@@ -6,8 +6,10 @@
   traceback. Bolt then verifies the signature again itself (never turned off) and dispatches.
 - bolt's `dispatch` is synchronous: it runs in a thread (anyio's pool), never on the event loop, so
   one slow request cannot hold up the acks of the others.
-- `GET /slack/install` and `/slack/oauth_redirect`: bolt's OAuth flow, with many workspaces.
+- `GET /slack/install` and `/slack/oauth_redirect`: bolt's OAuth flow, with many workspaces;
+  install starts are rate-limited per client address (429).
 - `GET /healthz`: `ok`.
+- A body not in within BODY_SECONDS is a 408; a client gone mid-body, one log line (bot.slack.limits).
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.request.internals import parse_body
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.slack import limits
+from bot.slack.limits import InstallRate
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from indexing.settings import secret
 
@@ -40,6 +45,7 @@ log = logging.getLogger("newsbot.slack")
 EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000  # Slack's payloads are a few kB; this only stops abuse
 MAX_AGE_SECONDS = 5 * 60  # Slack's replay window
+_TIMESTAMP_DIGITS = 12  # seconds since 1970 for the next 30,000 years; int() of 5,000 digits raised
 
 
 class TooLarge(Exception):
@@ -67,7 +73,12 @@ def signature_ok(signing_secret: bytes, body: bytes, headers: Any) -> bool:
     is simply not valid."""
     timestamp = headers.get("x-slack-request-timestamp") or ""
     signature = headers.get("x-slack-signature") or ""
-    if not timestamp.isdigit() or not signature.startswith("v0=") or abs(time.time() - int(timestamp)) > MAX_AGE_SECONDS:
+    # isascii: "²" and other Unicode digits pass isdigit() and then fail int(): a 500 with a traceback.
+    if (
+        not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= _TIMESTAMP_DIGITS)
+        or not signature.startswith("v0=")
+        or abs(time.time() - int(timestamp)) > MAX_AGE_SECONDS
+    ):
         return False
     expected = "v0=" + hmac.new(signing_secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)
@@ -88,12 +99,20 @@ class SlackEndpoint:
     def __init__(self, app: App, signing_secret: str):
         self.app = app
         self.signing_secret = signing_secret.encode()
+        self.installs = InstallRate()
 
     async def events(self, request: Request) -> Response:
         try:
-            body = await read_body(request)
+            with anyio.fail_after(limits.BODY_SECONDS):
+                body = await read_body(request)
         except TooLarge:
             return PlainTextResponse("request too large", status_code=413)
+        except TimeoutError:
+            log.info("a request to %s sent no whole body within %gs: 408", EVENTS_PATH, limits.BODY_SECONDS)
+            return PlainTextResponse("request timeout", status_code=408)
+        except ClientDisconnect:
+            log.info("a client went away in the middle of a request to %s", EVENTS_PATH)
+            return PlainTextResponse("client disconnected", status_code=400)
         if not signature_ok(self.signing_secret, body, request.headers):
             return PlainTextResponse("invalid signature", status_code=401)
         content_type = (request.headers.get("content-type") or "").split(";")[0].strip() or None
@@ -102,6 +121,10 @@ class SlackEndpoint:
         return await self._in_thread(self.app.dispatch, to_bolt_request(request, body))
 
     async def install(self, request: Request) -> Response:
+        address = request.client.host if request.client else ""
+        if self.app.oauth_flow is not None and not self.installs.allow(address):
+            log.info("install starts from %s over %d a minute: 429", address, self.installs.per_minute)
+            return PlainTextResponse("too many requests", status_code=429, headers={"Retry-After": "60"})
         return await self._oauth(request, "handle_installation")
 
     async def oauth_redirect(self, request: Request) -> Response:

@@ -8,6 +8,7 @@ database as the rest of the Slack state, so every process can answer every works
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import BoltContext
@@ -75,11 +76,22 @@ class StoredInstallationAuthorize(Authorize):
         )
 
 
+class PrunedOAuthStateStore(SQLAlchemyOAuthStateStore):
+    """bolt's state store, dropping expired states as it issues new ones: every unauthenticated GET of
+    /slack/install stores one, and slack_sdk never deletes those that are not used."""
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        now = datetime.now(UTC).replace(tzinfo=None)  # slack_sdk stores naive UTC
+        with self.engine.begin() as conn:
+            conn.execute(self.oauth_states.delete().where(self.oauth_states.c.expire_at < now))
+        return super().issue(*args, **kwargs)
+
+
 def oauth_options(settings: BotSettings, engine: Engine) -> dict[str, Any]:
     """The `App(...)` arguments for many workspaces: OAuth settings and the authorize step."""
     client_id = settings.slack_client_id or ""
     installations = SQLAlchemyInstallationStore(client_id=client_id, engine=engine)
-    states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine)
+    states = PrunedOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine)
     create_tables(installations.metadata, engine)
     create_tables(states.metadata, engine)
     oauth = OAuthSettings(

@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 
 from bot.slack.app import SlackFace
 from bot.slack.asgi import EVENTS_PATH, asgi_app
+from bot.slack.limits import MAX_CONNECTIONS, HeadDeadlineProtocol
 from indexing.errors import ConfigError, NewsbotError
 from indexing.settings import secret
 
@@ -65,6 +66,8 @@ def _config(app: Starlette | str, workers: int = 1) -> uvicorn.Config:
         access_log=False,
         timeout_keep_alive=30,
         timeout_graceful_shutdown=20,
+        http=HeadDeadlineProtocol,  # a request head due within limits.HEAD_SECONDS: no idle or dripping connection stays
+        limit_concurrency=MAX_CONNECTIONS,  # past it, 503
     )
 
 

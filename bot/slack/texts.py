@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexing.errors import NewsbotError
+from indexing.errors import ConfigError, ModelError, StoreError
 
 HELP = (
     "*Ask me about the news* and I answer from the indexed articles, citing the passages.\n"
@@ -25,6 +25,14 @@ TITLE_LIMIT = 120
 
 
 def apology(exc: BaseException) -> str:
-    if isinstance(exc, NewsbotError):
-        return f":warning: Sorry, I could not answer that: {exc}"
-    return ":warning: Sorry, something went wrong while answering. The error is logged; please try again later."
+    """A fixed text per kind of failure, never the error's own words: those can hold an internal address
+    (the model's, the Chroma server's) or text a model wrote (`<!channel>`). The log has the details."""
+    if isinstance(exc, StoreError):
+        what = "the article index is not reachable right now; please try again in a few minutes."
+    elif isinstance(exc, ModelError):
+        what = "the language model is not answering right now; please try again in a few minutes."
+    elif isinstance(exc, ConfigError):
+        what = "newsbot is not set up correctly; its admin can find the details in its log."
+    else:
+        what = "something went wrong while answering. The error is logged; please try again later."
+    return f":warning: Sorry, {what}"
