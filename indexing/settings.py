@@ -204,6 +204,11 @@ class IndexSettings(SettingsModel):
     )
     chroma_port: int = setting(8000, env="CHROMA_PORT", doc="The Chroma server's port", ge=1, le=65535)
     chroma_ssl: bool = setting(False, env="CHROMA_SSL", doc="Talk to the Chroma server over HTTPS")
+    chroma_auth_token: SecretStr | None = setting(
+        None,
+        env="CHROMA_AUTH_TOKEN",
+        doc="Sent to the Chroma server as `Authorization: Bearer ...` (Chroma's token auth, or the proxy in front of it) (secret)",
+    )
     collection_prefix: str = setting(
         "newsbot", env="NEWSBOT_COLLECTION", doc="Prefix of the Chroma collections (several indexes in one store)", min_length=3
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from indexing.errors import StoreError
 from indexing.private import private_dir, private_tree
-from indexing.settings import IndexSettings
+from indexing.settings import IndexSettings, secret
 from indexing.store.owner import embedded_chroma
 
 
@@ -16,7 +16,11 @@ def open_client(settings: IndexSettings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    token = secret(settings.chroma_auth_token)
+    auth: dict[str, Any] = {}
+    if token and settings.chroma_host:  # Chroma's token auth: `Authorization: Bearer <token>` on every request
+        auth = {"chroma_client_auth_provider": "chromadb.auth.token_authn.TokenAuthClientProvider", "chroma_client_auth_credentials": token}
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False, **auth)
     try:
         private_dir(settings.data_dir)  # 0700, and this process's files 0600 from now on (docs/security.md)
     except OSError as exc:
@@ -30,6 +34,11 @@ def open_client(settings: IndexSettings) -> Any:
             )
             client.heartbeat()
         except Exception as exc:
+            if _refused_credentials(exc):
+                raise StoreError(
+                    f"the Chroma server at {settings.location} refused newsbot's credentials; set CHROMA_AUTH_TOKEN to its token "
+                    "(Chroma's token auth, or the proxy's in front of it)"
+                ) from None
             raise StoreError(
                 f"cannot reach the Chroma server at {settings.location} ({exc.__class__.__name__}); "
                 "start it with `chroma run --path DIR --host HOST --port PORT` or unset CHROMA_HOST"
@@ -55,3 +64,9 @@ def open_client(settings: IndexSettings) -> Any:
 
     # One process opens the folder; the others ask it (Chroma's PersistentClient is not process-safe).
     return embedded_chroma(path, open_persistent)
+
+
+def _refused_credentials(exc: Exception) -> bool:
+    """Chroma's client raises a bare ValueError (or its AuthError) with the server's 401/403 body."""
+    text = f"{exc.__class__.__name__} {exc}".lower()
+    return any(word in text for word in ("unauthorized", "forbidden", "autherror", "authentication", "permission"))
