@@ -194,3 +194,18 @@ def test_https_connects_to_the_judged_address_and_still_checks_the_certificate(t
             fetch(f"https://127.0.0.1:{port}/", timeout=5, allow_private=True)
     finally:
         listener.close()
+
+
+def test_an_old_expat_is_said_once(monkeypatch, caplog):
+    """Issue 25, item 7: this machine's Python 3.11.7 bundles expat 2.5.0, which parses untrusted feed XML."""
+    import pyexpat
+
+    from indexing.arrivals import feeds
+
+    monkeypatch.setattr(feeds, "_expat_checked", threading.Event())
+    monkeypatch.setattr(pyexpat, "version_info", (2, 5, 0))
+    monkeypatch.setattr(pyexpat, "EXPAT_VERSION", "expat_2.5.0")
+    parse_feed(FEED)
+    parse_feed(FEED)
+    warned = [r.getMessage() for r in caplog.records if "expat" in r.getMessage()]
+    assert len(warned) == 1 and "expat_2.5.0" in warned[0] and "2.7.2" in warned[0]
