@@ -42,11 +42,18 @@ def private_dir(path: Path) -> Path:
     """Create `path` (and missing parents) 0700, or narrow it to 0700 if this user owns it."""
     restrict_umask()
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    if path.resolve() == Path.home().resolve():
+    if _is_home(path):
         log.warning("the data dir %s is your home folder: newsbot narrows its own files, not the folder", path)
         return path
     _narrow(path, PRIVATE_DIR)
     return path
+
+
+def _is_home(path: Path) -> bool:
+    try:
+        return path.resolve() == Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no passwd entry (a container's random uid)
+        return False
 
 
 def private_file(path: Path, create: bool = False) -> None:
@@ -79,5 +86,9 @@ def _narrow(path: Path, mode: int) -> None:
         return
     current = stat.S_IMODE(info.st_mode)
     if current & ~mode:
-        os.chmod(path, current & mode)
+        try:
+            os.chmod(path, current & mode)
+        except OSError as exc:  # a file system without modes (vfat, some network mounts): say so, carry on
+            log.warning("cannot make %s private (%s): other users may read it", path, exc.strerror or exc)
+            return
         log.info("made %s private (mode %04o, was %04o)", path, current & mode, current)
