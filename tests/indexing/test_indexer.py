@@ -128,9 +128,9 @@ def test_a_broken_file_keeps_its_indexed_articles(tmp_path, store, embedder, set
     feed.write_text(lines[0] + "\n{broken json\n", encoding="utf-8")
 
     report = sync([corpus], store, embedder, settings)
-    failed = {e.path: e.reason for e in report.failed}
+    failed = {e.place: e.reason for e in report.failed}
     assert str((corpus / "undated.txt").resolve()) in failed
-    assert f"{feed.resolve()}:2" in failed
+    assert f"{feed.resolve()} (line 2)" in failed
     assert report.removed == 0 and report.embedded_chunks == 0
     assert len(store.committed_hashes()) == CORPUS_ARTICLES
     assert stored_ids(store) == ids_before
@@ -190,14 +190,14 @@ def test_bad_input_corpus_reports_each_file_and_indexes_the_rest(tmp_path, store
 
     report = sync([corpus], store, embedder, settings.replace(max_file_bytes=limit))
 
-    failed = {e.path: e.reason for e in report.failed}
+    failed = {e.place: e.reason for e in report.failed}
     r = lambda name: str((corpus / name).resolve())  # noqa: E731
     assert set(failed) == {
         r("binary.txt"),
         r("empty.txt"),
         r("latin1.md"),
         r("broken.json"),
-        f"{r('mixed.jsonl')}:2",
+        f"{r('mixed.jsonl')} (line 2)",
         r("notext.html"),
         r("huge.txt"),
     }
@@ -205,7 +205,7 @@ def test_bad_input_corpus_reports_each_file_and_indexes_the_rest(tmp_path, store
     assert "empty" in failed[r("empty.txt")]
     assert "UTF-8" in failed[r("latin1.md")]
     assert "invalid JSON" in failed[r("broken.json")]
-    assert "invalid JSON" in failed[f"{r('mixed.jsonl')}:2"]
+    assert "invalid JSON" in failed[f"{r('mixed.jsonl')} (line 2)"]
     assert "no article text" in failed[r("notext.html")]
     assert "limit" in failed[r("huge.txt")]
     assert report.added == 4
@@ -215,7 +215,7 @@ def test_bad_input_corpus_reports_each_file_and_indexes_the_rest(tmp_path, store
         "Good line one",
         "Good line three",
     ]
-    assert report.to_json()["failed"] == [{"path": e.path, "error": e.reason, "kind": e.kind} for e in report.failed]
+    assert report.to_json()["failed"] == [{"path": e.path, "record": e.record, "error": e.reason, "kind": e.kind} for e in report.failed]
 
 
 def test_changing_the_chunk_budget_re_indexes_everything_cleanly(tmp_path, store, embedder, settings):
