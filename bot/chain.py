@@ -18,6 +18,7 @@ from bot.answering.base import Answerer, Request
 from bot.answering.choose import choose_answerer
 from bot.answering.condense import condense_offline
 from bot.answering.generative import GenerativeAnswerer
+from bot.retrieval.filters import Filters, feed_domains
 from bot.retrieval.search import HybridSearch, Passage
 from bot.settings import BotSettings
 from indexing.index import NewsIndex
@@ -34,7 +35,16 @@ class NewsBot:
 
     @cached_property
     def search(self) -> HybridSearch:
-        return HybridSearch(self.index, self.settings.candidates)
+        return HybridSearch(self.index, self.settings.candidates, self._feeds())
+
+    def _feeds(self) -> dict[str, str]:
+        """The followed feeds' names and addresses -> their sites' domains (what `--source` may name)."""
+        from indexing.arrivals.feed_registry import FeedRegistry
+
+        try:
+            return feed_domains((f.url, f.title) for f in FeedRegistry(self.settings.feed_registry_path).feeds())
+        except Exception:  # noqa: BLE001 - a damaged feed list only costs feed names as sources
+            return {}
 
     @cached_property
     def answerer(self) -> Answerer:
@@ -64,23 +74,34 @@ class NewsBot:
         question = question.strip()
         return Request(question, self.condense(question, history), tuple(history), as_of)
 
-    def ask(self, question: str, history: Sequence[Turn] = (), explain: bool = False, as_of: date | None = None) -> Answer:
-        """Answer `question` (a follow-up of `history`), asked on `as_of` (default today: see bot.retrieval.timescope)."""
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        explain: bool = False,
+        as_of: date | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """Answer `question` (a follow-up of `history`), asked on `as_of` (default today: see bot.retrieval.timescope),
+        from the articles that pass `filters` (bot.retrieval.filters)."""
         began = time.perf_counter()
         request = self.request(question, history, as_of)
         # Candidate passages: more than we cite, so the answerer can choose among them.
-        result = self.search.search(request.standalone, k=max(self.settings.top_k, 8), as_of=as_of)
-        answer = self.answerer.answer(replace(request, query_vector=result.query_vector), result.passages)
+        result = self.search.search(request.standalone, k=max(self.settings.top_k, 8), as_of=as_of, filters=filters)
+        if result.empty_because:  # the filters left no article: say which, do not ask the answerer
+            answer = Answer(result.empty_because, (), False, question=request.question, standalone_question=request.standalone)
+        else:
+            answer = self.answerer.answer(replace(request, query_vector=result.query_vector), result.passages)
         trace: dict[str, Any] = {"answerer": self.answerer.name, **answer.trace}
         if explain:
             trace["retrieval"] = result.trace
         trace["seconds"] = round(time.perf_counter() - began, 4)
         return replace(answer, trace=trace)
 
-    def rank(self, question: str, k: int = 40, as_of: date | None = None) -> list[Passage]:
+    def rank(self, question: str, k: int = 40, as_of: date | None = None, filters: Filters | None = None) -> list[Passage]:
         """The passages for `question` in the order the answerer trusts them (retrieval, then its rerank)."""
         request = self.request(question, (), as_of)
-        result = self.search.search(request.standalone, k=k, as_of=as_of)
+        result = self.search.search(request.standalone, k=k, as_of=as_of, filters=filters)
         return self.answerer.rerank(replace(request, query_vector=result.query_vector), result.passages)
 
     def as_runnable(self) -> Any:

@@ -14,7 +14,21 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from bot.cli.common import AsOfOption, JsonOption, command, load_settings, open_index, parse_as_of, read_question, ready_bot, user_errors
+from bot.cli.common import (
+    AsOfOption,
+    JsonOption,
+    SinceOption,
+    SourceOption,
+    UntilOption,
+    command,
+    load_settings,
+    open_index,
+    parse_as_of,
+    parse_filters,
+    read_question,
+    ready_bot,
+    user_errors,
+)
 from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
 from indexing.errors import ConfigError, NewsbotError, StoreUnavailable
 
@@ -63,14 +77,18 @@ def ask(
     as_json: bool = JsonOption,
     explain: bool = typer.Option(False, "--explain", help="Print the retrieval trace: each stage's candidates and scores."),
     as_of: Optional[str] = AsOfOption,
+    source: Optional[str] = SourceOption,
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
 ) -> None:
     """Answer one question from the indexed articles, citing the passages."""
     from bot.cli.render import render_answer, render_trace
 
     day = parse_as_of(as_of)  # a bad date fails before the models load
+    filters = parse_filters(source, since, until)
     text = read_question(question)
     bot = ready_bot(quiet=as_json)
-    answer = bot.ask(text, explain=explain, as_of=day)
+    answer = bot.ask(text, explain=explain, as_of=day, filters=filters)
     if as_json:
         payload = answer.to_json()
         if explain:
@@ -87,12 +105,16 @@ def ask(
 def chat(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per answer (JSON Lines)."),
     as_of: Optional[str] = AsOfOption,
+    source: Optional[str] = SourceOption,
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
 ) -> None:
     """An interactive session: follow-up questions are understood from the earlier turns."""
     from bot.answer import Turn
     from bot.cli.render import render_answer
 
     day = parse_as_of(as_of)
+    filters = parse_filters(source, since, until)
     bot = ready_bot(quiet=as_json)
     history: list[Turn] = []
     if not as_json:
@@ -110,7 +132,7 @@ def chat(
             err.print("[dim]New conversation: the next question does not follow on from earlier ones.[/]")
             continue
         try:
-            answer = bot.ask(question, history, as_of=day)
+            answer = bot.ask(question, history, as_of=day, filters=filters)
         except StoreUnavailable as exc:  # a store that went away mid-session: say so, keep the session
             if as_json:
                 print_json({"question": question, "answered": False, "error": str(exc)})

@@ -55,14 +55,39 @@ AsOfOption = typer.Option(
 )
 
 
+SourceOption = typer.Option(
+    None, "--source", metavar="TEXT", help="Answer only from this source: a domain (reuters.com), a followed feed's name, or a folder."
+)
+SinceOption = typer.Option(None, "--since", metavar="DATE", help="Answer only from articles published on or after DATE (YYYY-MM-DD).")
+UntilOption = typer.Option(None, "--until", metavar="DATE", help="Answer only from articles published on or before DATE (YYYY-MM-DD).")
+
+
+def parse_filters(source: Optional[str], since: Optional[str], until: Optional[str]):
+    """--source/--since/--until as retrieval filters (None when none is given); bad dates fail in one line."""
+    from bot.retrieval.filters import Filters
+
+    first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    if first and last and first > last:
+        raise NewsbotError(f"--since {first.isoformat()} is after --until {last.isoformat()}: no day is in between")
+    if source is not None and not source.strip():
+        raise NewsbotError("--source is empty: give a domain (reuters.com), a feed's name or a folder")
+    filters = Filters(source.strip() if source else None, first, last)
+    return filters or None
+
+
 def parse_as_of(value: Optional[str]) -> date | None:
     """The --as-of day, or a one-line error that says whether the text is no date or a day that does not exist."""
+    return parse_day(value, "--as-of")
+
+
+def parse_day(value: Optional[str], option: str) -> date | None:
+    """A YYYY-MM-DD option's day, or a one-line error naming the option: no date, or a day that does not exist."""
     if value is None:
         return None
     try:
         year, month, day = (int(part) for part in value.strip().split("-"))
     except ValueError:
-        raise NewsbotError(f"--as-of {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2022-06-16") from None
+        raise NewsbotError(f"{option} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2022-06-16") from None
     try:
         return date(year, month, day)
     except ValueError:
@@ -72,7 +97,7 @@ def parse_as_of(value: Optional[str]) -> date | None:
             detail = f"the year {year} is out of range"
         else:
             detail = f"{calendar.month_name[month]} {year} has {calendar.monthrange(year, month)[1]} days"
-        raise NewsbotError(f"--as-of {value}: that date does not exist ({detail})") from None
+        raise NewsbotError(f"{option} {value}: that date does not exist ({detail})") from None
 
 
 def user_errors(func: F) -> F:

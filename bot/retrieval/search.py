@@ -16,11 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from bot.retrieval.filters import Filters, FilterScopes, Scope
 from bot.retrieval.timescope import TimeScope, time_scope
+from indexing.errors import StoreError
 from indexing.index import NewsIndex
 from indexing.keyword.index import KeywordHit
 from indexing.store.committed import CommittedHashes
 from indexing.store.records import StoredChunk
+from indexing.store.upgrade import fields_current
 
 # Convex fusion of cosine and max-normalised BM25. On RealTimeQA dev this beat reciprocal rank
 # fusion (MRR 0.71 vs 0.68, recall@5 0.93 vs 0.90); 0.7 was the best of 0.3-0.8.
@@ -56,19 +59,27 @@ class SearchResult:
     passages: list[Passage]
     trace: dict[str, Any] = field(default_factory=dict)
     query_vector: Any = None  # the query's embedding, reused by the answerer
+    empty_because: str = ""  # the filters left no article: a plain sentence naming the filter
 
 
 class HybridSearch:
-    def __init__(self, index: NewsIndex, candidates: int = 30):
+    def __init__(self, index: NewsIndex, candidates: int = 30, feeds: dict[str, str] | None = None):
         self.index = index
         self.candidates = candidates
         self.committed = CommittedHashes(index.store)
+        self.scopes = FilterScopes(index.store, feeds)  # feeds: a followed feed's name -> its site's domain
+        self._fields_current = False
 
-    def search(self, query: str, k: int = 8, query_vector=None, as_of: date | None = None) -> SearchResult:
-        """The k best committed passages for `query`, asked on `as_of` (default today; see bot.retrieval.timescope)."""
+    def search(self, query: str, k: int = 8, query_vector=None, as_of: date | None = None, filters: Filters | None = None) -> SearchResult:
+        """The k best committed passages for `query`, asked on `as_of` (default today; see bot.retrieval.timescope),
+        among the articles that pass `filters` (bot.retrieval.filters: inside both retrievers)."""
+        limits = self._limits(filters) if filters else None
+        if limits is not None and limits.empty_because:
+            trace: dict[str, Any] = {"query": query, "filters": filters.to_json() if filters else None, "empty": limits.empty_because}
+            return SearchResult([], trace, query_vector, limits.empty_because)
         vector = self.index.query_embedder.embed_query(query) if query_vector is None else query_vector
         scope = time_scope(query, as_of)
-        dense_hits, keyword_hits, visible = self._visible_hits(query, vector, scope)
+        dense_hits, keyword_hits, visible = self._visible_hits(query, vector, scope, limits)
         dense = [(c, sim) for c, sim in dense_hits if visible.get(c.article_id) == c.sha256 and not scope.too_new(c.published_date)][
             : self.candidates
         ]
@@ -89,6 +100,7 @@ class HybridSearch:
             "as_of": scope.reference.isoformat(),
             "window_days": scope.window_days,
             "latest": scope.latest,
+            "filters": filters.to_json() if filters else None,
             "dense": [{"chunk": c.id, "title": c.title, "similarity": round(s, 4)} for c, s in dense[:k]],
             "keyword": [{"chunk": h.chunk_id, "bm25": round(h.score, 3)} for h in kept[:k]],
             "fused": [
@@ -98,7 +110,21 @@ class HybridSearch:
         }
         return SearchResult(passages[:k], trace, vector)
 
-    def _visible_hits(self, query: str, vector, scope: TimeScope) -> tuple[list, list[KeywordHit], dict[str, str]]:
+    def _limits(self, filters: Filters) -> Scope:
+        """The articles and the Chroma `where` the filters leave (an index too old for them is refused)."""
+        store = self.index.store
+        if not self._fields_current:
+            if not fields_current(store):
+                raise StoreError(
+                    f"the index at {store.settings.location} was written before source and date filters: "
+                    "run `newsbot index` once to add the fields they compare (nothing is re-embedded)"
+                )
+            self._fields_current = True
+        return self.scopes.scope(filters, store.generation())
+
+    def _visible_hits(
+        self, query: str, vector, scope: TimeScope, limits: Scope | None = None
+    ) -> tuple[list, list[KeywordHit], dict[str, str]]:
         """Both retrievers' hits and, per article among them, the one version of it this query shows.
 
         A sync may replace an article while this runs. The version shown is the committed one when
@@ -113,12 +139,13 @@ class HybridSearch:
         store = self.index.store
         for attempt in range(1, _ATTEMPTS + 1):
             generation = store.generation()
-            dense_hits, wanted = self._dense_hits(vector, scope)
+            dense_hits, wanted = self._dense_hits(vector, scope, limits.where if limits else None)
+            articles = limits.articles if limits else None
             keywords = self.index.keywords.current(generation, wait=False)
-            keyword_hits = keywords.search(query, wanted)
+            keyword_hits = keywords.search(query, wanted, articles)
             visible, unsure = self._versions(dense_hits, keyword_hits, generation)
             if keywords.generation != generation and any(keywords.articles.get(a, ("",))[0] != sha for a, sha in visible.items()):
-                keyword_hits = self.index.keywords.current(wait=True).search(query, wanted)
+                keyword_hits = self.index.keywords.current(wait=True).search(query, wanted, articles)
                 visible, unsure = self._versions(dense_hits, keyword_hits, generation)
             if not unsure or attempt == _ATTEMPTS or store.generation() == generation:
                 return dense_hits, keyword_hits, visible
@@ -144,16 +171,17 @@ class HybridSearch:
             unsure = unsure or bool(committed and (article not in visible or shas - {committed, replacing}))
         return visible, unsure
 
-    def _dense_hits(self, vector, scope: TimeScope) -> tuple[list, int]:
+    def _dense_hits(self, vector, scope: TimeScope, where: dict[str, Any] | None = None) -> tuple[list, int]:
         """Dense hits, twice the pool we keep (some may be other versions), and that pool size. With
-        an as-of day, when later articles fill that pool, a pool three times larger."""
+        an as-of day, when later articles fill that pool, a pool three times larger. `where` filters
+        inside Chroma's search."""
         store, wanted = self.index.store, self.candidates * 2
-        dense_hits = store.query(vector, wanted)
+        dense_hits = store.query(vector, wanted, where)
         if scope.cutoff and len(dense_hits) == wanted:
             in_time = sum(not scope.too_new(c.published_date) for c, _ in dense_hits)
             if in_time < self.candidates:
                 wanted *= 3
-                dense_hits = store.query(vector, wanted)
+                dense_hits = store.query(vector, wanted, where)
         return dense_hits, wanted
 
     def _add_keyword_hits(self, fused: dict[str, dict[str, Any]], hits: list[KeywordHit], vector, scope: TimeScope) -> list[KeywordHit]:

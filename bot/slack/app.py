@@ -33,6 +33,7 @@ from bot.slack.blocks import answer_blocks, fallback_text
 from bot.slack.client import SlackConnection
 from bot.slack.commands import register_commands
 from bot.slack.replies import Workspace
+from bot.slack.search_words import SearchWordError, split_search_words
 from bot.slack.store import SlackState, state_url
 from bot.slack.texts import BUSY, HELP, apology
 from bot.slack.threads import answer_metadata, clean_question, mentions, thread_turns
@@ -192,13 +193,17 @@ class SlackFace:
         channel, ts = event["channel"], event["ts"]
         began = time.perf_counter()
         try:
-            question = clean_question(event.get("text", ""), where.bot_user_id)
+            try:
+                question, filters = split_search_words(clean_question(event.get("text", ""), where.bot_user_id))
+            except SearchWordError as exc:
+                where.post(channel, reply_ts, str(exc))
+                return
             if not question:
                 where.post(channel, reply_ts, HELP)
                 return
             if turns is None and history_thread:
                 turns = self.thread(where, channel, history_thread, ts)[1]
-            answer = self.bot.ask(question, turns or ())
+            answer = self.bot.ask(question, turns or (), filters=filters)
             self.post_answer(where, channel, reply_ts, answer)
         except Exception as exc:
             log.exception("answering message %s in %s failed", ts, channel)

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, POST_TO_CHANNEL, answer_blocks, escape, fallback_text
 from bot.slack.replies import Workspace, reply
+from bot.slack.search_words import SearchWordError, split_search_words
 from bot.slack.texts import BUSY, HELP, apology
 
 if TYPE_CHECKING:
@@ -58,7 +59,12 @@ class _Commands:
 
     def _answer(self, where: Workspace, question: str, user: str, channel: str, respond: Any) -> None:
         try:
-            answer = self.face.bot.ask(question)
+            try:
+                asked, filters = split_search_words(question)
+            except SearchWordError as exc:
+                where.ephemeral(channel, user, str(exc), respond)
+                return
+            answer = self.face.bot.ask(asked, filters=filters)
             answer_id = self.face.state.add_answer(answer, channel, None)
             blocks = answer_blocks(answer, answer_id, show_question=True, post_button=True)
             where.ephemeral(channel, user, fallback_text(answer), respond, blocks)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -194,8 +195,10 @@ class BM25Index:
     def dead_rows(self) -> int:
         return sum(s.n_rows for s in self.segments) - self.n_alive
 
-    def search(self, query: str, k: int) -> list[KeywordHit]:
-        if k <= 0 or self.n_alive == 0:
+    def search(self, query: str, k: int, articles: AbstractSet[str] | None = None) -> list[KeywordHit]:
+        """The k best rows for `query`; with `articles`, the k best among those articles' rows (a filter
+        inside the search: scores and statistics stay those of the whole index)."""
+        if k <= 0 or self.n_alive == 0 or (articles is not None and not articles):
             return []
         terms = [self._vocab[t] for t in dict.fromkeys(tokenize([query])[0]) if t in self._vocab]
         terms = [t for t in terms if self._df[t] > 0]
@@ -203,7 +206,8 @@ class BM25Index:
             return []
         idf = np.log1p((self.n_alive - self._df[terms] + 0.5) / (self._df[terms] + 0.5))
         avg_length = self._total_length / self.n_alive
-        scores = np.concatenate([_segment_scores(s, mask, terms, idf, avg_length) for s, mask in zip(self.segments, self._alive)])
+        masks = self._alive if articles is None else [m & _rows_of(s, articles) for s, m in zip(self.segments, self._alive)]
+        scores = np.concatenate([_segment_scores(s, mask, terms, idf, avg_length) for s, mask in zip(self.segments, masks)])
         return self._top(scores, k)
 
     def _top(self, scores: np.ndarray, k: int) -> list[KeywordHit]:
@@ -338,6 +342,17 @@ def _segment_scores(segment: Segment, alive: np.ndarray, terms: list[int], idf: 
         scores[rows] += term_idf * freq / (freq + norm)  # a term lists each row once: no lost adds
     scores[~alive] = 0.0
     return scores
+
+
+def _rows_of(segment: Segment, articles: AbstractSet[str]) -> np.ndarray:
+    """A mask of the segment's rows that belong to `articles` (walking the smaller of the two sets)."""
+    mask = np.zeros(segment.n_rows, dtype=bool)
+    by_article = segment.rows_by_article
+    small, large = (articles, by_article) if len(articles) < len(by_article) else (by_article, articles)
+    for article_id in small:
+        if article_id in large:
+            mask[by_article[article_id]] = True
+    return mask
 
 
 def _widen(tf: sp.csc_matrix, width: int) -> sp.csc_matrix:

@@ -30,6 +30,7 @@ from indexing.errors import StoreError
 from indexing.settings import IndexSettings
 from indexing.sources.article import Article
 from indexing.store.connect import open_client
+from indexing.store.fields import FIELDS_VERSION
 from indexing.store.guard import GuardedCollection
 from indexing.store.records import (
     ArticleRecord,
@@ -124,7 +125,10 @@ class ChunkStore:
             return
         if self._maker_guessed:
             self.built_by = backend
-        self._put_records([META_ID], [{"kind": "meta", "embed_precision": self.precision, "embed_backend": self.built_by}])
+        meta: dict[str, Any] = {"kind": "meta", "embed_precision": self.precision, "embed_backend": self.built_by}
+        if self._maker_guessed:  # a new index: its chunks are written with the filter fields from the start
+            meta["fields_version"] = FIELDS_VERSION
+        self._put_records([META_ID], [meta])
         self._maker_recorded = True
 
     # ---- the registry -------------------------------------------------------------------------
@@ -260,6 +264,10 @@ class ChunkStore:
         # A timestamp, not a counter: no read-modify-write race between writers, and still unique.
         return {**extra, "kind": "meta", "generation": time.time_ns()}
 
+    def set_meta(self, **fields: Any) -> None:
+        """Record facts about the index in the meta record (merged into it; the generation stays)."""
+        self._put_records([META_ID], [{**fields, "kind": "meta"}])
+
     def bump_generation(self, **extra: Any) -> None:
         self._put_records([META_ID], [self._next_generation(**extra)])
 
@@ -294,13 +302,16 @@ class ChunkStore:
     def chunk_count(self) -> int:
         return int(self.chunks.count())
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[StoredChunk, float]]:
-        """Top-k chunks by cosine similarity (1 - distance), committed or not: callers filter."""
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[StoredChunk, float]]:
+        """Top-k chunks by cosine similarity (1 - distance), committed or not: callers filter. `where`
+        (a Chroma metadata filter) limits the search itself: k hits among the chunks that match it."""
         if k <= 0:
             return []
         # No count() first: Chroma returns fewer results when it holds fewer, and counting 100k rows
         # costs more (13 ms) than the query itself.
-        result = self.chunks.query(query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"])
+        result = self.chunks.query(
+            query_embeddings=[vector], n_results=k, where=where or None, include=["documents", "metadatas", "distances"]
+        )
         # A chunk deleted by a concurrent sync can still come back from the vector index without its
         # document and metadata: skip it (it is never a committed chunk anyway).
         return [

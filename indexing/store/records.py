@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from indexing.sources.article import Article
+from indexing.store.fields import filter_fields
 from indexing.store.span_vectors import decode_vectors, encode_vectors
 from indexing.text.chunking import Chunk
 
@@ -125,6 +126,8 @@ def chunk_meta(article: Article, chunk: Chunk, sentence_vectors: np.ndarray | No
         "start": chunk.start,
         "end": chunk.end,
         "sentences": json.dumps(chunk.sentences),
+        # What a question's source and date filters compare, inside Chroma (indexing.store.fields).
+        **filter_fields(article.url, article.origin, article.published),
     }
 
 

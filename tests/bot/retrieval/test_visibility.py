@@ -89,10 +89,10 @@ def test_a_whole_replacement_inside_one_question_is_seen(replacing, monkeypatch,
     query = store.query
     replaced = []
 
-    def racing_query(vector, k):
+    def racing_query(vector, k, where=None):
         if when == "before the dense read" and not replaced:
             replaced.append(replacing["index"].sync([replacing["corpus"]]))
-        hits = query(vector, k)
+        hits = query(vector, k, where)
         if when == "after the dense read" and not replaced:
             replaced.append(replacing["index"].sync([replacing["corpus"]]))
         return hits

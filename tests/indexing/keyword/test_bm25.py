@@ -181,3 +181,14 @@ def test_a_missing_or_damaged_folder_loads_as_none(tmp_path, damage):
         manifest["segments"][0]["dead"] = [10**6]
         (folder / MANIFEST).write_text(json.dumps(manifest))
     assert load(folder) is None
+
+
+def test_a_search_limited_to_articles_ranks_their_rows_with_the_whole_index_scores():
+    index = BM25Index.empty().update(add=corpus(range(0, 20))).update(add=corpus(range(20, 40)))
+    wanted = {f"a{a}" for a in range(0, 40, 3)} | {"not-indexed"}
+    query = " ".join(WORDS[:6])
+    everything = index.search(query, 10_000)
+    limited = index.search(query, 5, articles=wanted)
+    # The same scores as without the limit (global statistics), the best five of the wanted articles only.
+    assert limited == [h for h in everything if h.article_id in wanted][:5]
+    assert index.search(query, 5, articles=set()) == []
