@@ -24,6 +24,24 @@ def strip_citation_marks(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another article that carries a cited passage word for word: a wire copy of the story (bot.retrieval.copies)."""
+
+    article_id: str
+    title: str
+    published: date | None
+    source: str  # path or URL
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
 class Citation:
     article_id: str
     title: str
@@ -35,6 +53,8 @@ class Citation:
     score: float  # 0-1: the passage's relevance to the question (SCORE_MEANING)
     # The answer span inside the quote, as offsets into the article text (None: the whole quote supports it).
     highlight: tuple[int, int] | None = None
+    # The same passage in other articles (wire copies), earliest first; the citation is the earliest of all.
+    also_in: tuple[Copy, ...] = ()
 
     @property
     def url(self) -> str | None:
@@ -52,6 +72,7 @@ class Citation:
             "end": self.end,
             "score": round(self.score, 4),
             "highlight": list(self.highlight) if self.highlight else None,
+            "also_in": [c.to_json() for c in self.also_in],
         }
 
 

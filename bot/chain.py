@@ -18,6 +18,7 @@ from bot.answering.base import Answerer, Request
 from bot.answering.choose import choose_answerer
 from bot.answering.condense import condense_offline
 from bot.answering.generative import GenerativeAnswerer
+from bot.retrieval.copies import fold_copies
 from bot.retrieval.filters import Filters, feed_domains
 from bot.retrieval.search import HybridSearch, Passage
 from bot.settings import BotSettings
@@ -92,6 +93,7 @@ class NewsBot:
             answer = Answer(result.empty_because, (), False, question=request.question, standalone_question=request.standalone)
         else:
             answer = self.answerer.answer(replace(request, query_vector=result.query_vector), result.passages)
+            answer = fold_copies(answer, self.index.store)  # a wire copy's passage is cited once, from the earliest
         trace: dict[str, Any] = {"answerer": self.answerer.name, **answer.trace}
         if explain:
             trace["retrieval"] = result.trace

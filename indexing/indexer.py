@@ -19,7 +19,7 @@ from indexing.sources.article import Article
 from indexing.sources.paths import path_text
 from indexing.store.chroma import ChunkStore
 from indexing.store.records import PreparedArticle
-from indexing.store.upgrade import add_filter_fields
+from indexing.store.upgrade import upgrade
 from indexing.text.chunking import Chunk, chunk_text
 
 __all__ = ["SyncPlan", "SyncProgress", "SyncReport", "embedding_text", "indexing_signature", "plan_sync", "sync", "versioned"]
@@ -113,7 +113,7 @@ def sync(
     report = SyncReport()
     roots = [Path(p).resolve() for p in paths]
     report.repaired = len(store.repair())
-    add_filter_fields(store)  # an index written by an older newsbot gets the fields filters compare
+    upgrade(store)  # an index written by an older newsbot gets the fields filters and copies need
     # Before any work: an index a killed run left empty is still the user's (never refilled with the demo seeds).
     store.note_roots([path_text(r) for r in roots if r.exists()])
     records = store.article_records()

@@ -28,7 +28,14 @@ def _header(n: int, citation: Citation) -> Text:
     if citation.published:
         line.append(f" · {citation.published.isoformat()}", style="dim")
     line.append(f"\n    {citation.source}", style="dim")
+    if citation.also_in:
+        line.append(f"\n    also in: {also_in_text(citation)}", style="dim")
     return line
+
+
+def also_in_text(citation: Citation) -> str:
+    """ "feeds/ap/x.json (2024-05-02), https://..." : the other articles that carry the passage."""
+    return ", ".join(f"{c.source} ({c.published.isoformat()})" if c.published else c.source for c in citation.also_in)
 
 
 def _passages(citations: tuple[Citation, ...]) -> list[Any]:

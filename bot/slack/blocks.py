@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import urlsplit
 
-from bot.answer import Answer, Citation
+from bot.answer import Answer, Citation, Copy
 
 TEXT_LIMIT = 3000  # a section's or a context element's text
 MAX_BLOCKS = 50
@@ -25,6 +26,8 @@ BLOCKS_TEXT_LIMIT = 11_500  # all the text of one message's blocks: below where 
 FALLBACK_LIMIT = 3000  # notifications show the fallback; keep it short
 TITLE_LIMIT = 200
 ELLIPSIS = "…"
+MAX_ALSO_IN = 5  # copies named in a passage's header; the rest are counted
+MAX_LINK = 300  # a longer copy's URL is named by its site alone: the header must leave the quote room
 
 FEEDBACK_UP = "newsbot_feedback_up"
 FEEDBACK_DOWN = "newsbot_feedback_down"
@@ -135,7 +138,21 @@ def passage_header(n: int, citation: Citation) -> str:
         parts.append(f"· {citation.published.isoformat()}")
     if not citation.url and citation.source:
         parts.append(f"· {escape(PurePath(citation.source).name)}")
+    if citation.also_in:
+        parts.append("· also in: " + ", ".join(_copy_label(c) for c in citation.also_in[:MAX_ALSO_IN]))
+        if len(citation.also_in) > MAX_ALSO_IN:
+            parts.append(f"and {len(citation.also_in) - MAX_ALSO_IN} more")
     return " ".join(parts)
+
+
+def _copy_label(copy: Copy) -> str:
+    """A copy of the passage: its site, linked, or its file's name."""
+    if copy.source.startswith(("http://", "https://")) and len(copy.source) <= MAX_LINK:
+        site = urlsplit(copy.source).hostname or copy.source
+        return f"<{_url(copy.source)}|{_link_label(site.removeprefix('www.'))}>"
+    if copy.source.startswith(("http://", "https://")):
+        return escape((urlsplit(copy.source).hostname or "").removeprefix("www.")[:100])
+    return escape(PurePath(copy.source).name[:100])
 
 
 def passage_block(n: int, citation: Citation, bold_span: bool = True) -> Block:

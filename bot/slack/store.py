@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLAlchemyError
 
-from bot.answer import Answer, Citation
+from bot.answer import Answer, Citation, Copy
 from indexing.errors import StoreError
 from indexing.private import private_file, restrict_umask
 
@@ -133,6 +133,10 @@ def answer_from_json(payload: dict[str, Any]) -> Answer:
             end=c["end"],
             score=c.get("score", 0.0),
             highlight=(int(c["highlight"][0]), int(c["highlight"][1])) if c.get("highlight") else None,
+            also_in=tuple(
+                Copy(o["article_id"], o["title"], date.fromisoformat(o["published"]) if o.get("published") else None, o["source"])
+                for o in c.get("also_in", [])
+            ),
         )
         for c in payload.get("citations", [])
     )

@@ -41,6 +41,7 @@ from indexing.store.records import (
     chunk_meta,
     record_from_meta,
 )
+from indexing.text import minhash
 from indexing.text.chunking import Chunk
 
 META_ID = "__newsbot_meta__"
@@ -165,6 +166,27 @@ class ChunkStore:
                 changes[article_id] = None
         return changes
 
+    def copies_of(self, article_ids: Sequence[str]) -> dict[str, list[ArticleRecord]]:
+        """article id -> the other committed articles that are copies of it (indexing.text.minhash): the
+        records sharing one of its band keys, confirmed by their signatures. Read from the records as
+        they are now, so a copy changed or removed is no longer one."""
+        got = self.articles.get(ids=list(dict.fromkeys(article_ids)), include=["metadatas"])
+        signatures = {i: (m, minhash.decode(str(m.get("minhash", "")))) for i, m in zip(got["ids"], got["metadatas"] or []) if m}
+        asked = {i: (m, sig) for i, (m, sig) in signatures.items() if sig is not None}
+        bands = [{f"copy_band_{b}": int(m[f"copy_band_{b}"])} for m, _ in asked.values() for b in range(minhash.BANDS)]
+        if not bands:
+            return {}
+        where = bands[0] if len(bands) == 1 else {"$or": bands}
+        copies: dict[str, list[ArticleRecord]] = {}
+        for other_id, meta in _read_all(self.articles, where=where, include=["metadatas"]):
+            other = minhash.decode(str(meta.get("minhash", "")))
+            if meta.get("kind") != "article" or not meta.get("sha256") or other is None:
+                continue
+            for article_id, (_, sig) in asked.items():
+                if other_id != article_id and minhash.similarity(sig, other) >= minhash.COPY_JACCARD:
+                    copies.setdefault(article_id, []).append(record_from_meta(other_id, meta))
+        return copies
+
     # ---- writing articles ---------------------------------------------------------------------
     def write_articles(self, items: Sequence[PreparedArticle]) -> None:
         """Add or replace several articles with four writes in all (plus one delete per replaced one).
@@ -205,6 +227,10 @@ class ChunkStore:
                 [{**metas[p.article.id], "sha256": p.article.sha256, "previous": "", "status": "ok"} for p in replaced]
                 + [self._next_generation()],
             )
+
+    def put_article_records(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
+        """Rewrite registry records as given (an upgrade adding fields; the generation stays)."""
+        self._put_records(ids, metas)
 
     def _put_records(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
         # What records_changed_since finds them by: the generation written with them, if any, so that

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from indexing.sources.paths import path_text, text_path
 
-FIELDS_VERSION = 1
+FIELDS_VERSION = 2  # 1: the chunks' filter fields; 2: the articles' MinHash signatures (indexing.text.minhash)
 UNKNOWN_DAY = 0
 
 

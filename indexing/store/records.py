@@ -15,6 +15,7 @@ from indexing.sources.article import Article
 from indexing.store.fields import filter_fields
 from indexing.store.span_vectors import decode_vectors, encode_vectors
 from indexing.text.chunking import Chunk
+from indexing.text.minhash import copy_fields
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def chunk_id(article: Article, ordinal: int) -> str:
 
 def article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
     return {
+        **copy_fields(article.text),  # its MinHash signature and band keys: how its wire copies are found
         "kind": "article",
         "title": article.title,
         "published": article.published.isoformat() if article.published else "",

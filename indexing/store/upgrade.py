@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from indexing.store.chroma import ChunkStore
+from indexing.store.chroma import ChunkStore, _read_all
 from indexing.store.fields import FIELDS_VERSION, filter_fields
+from indexing.store.records import StoredChunk
+from indexing.text.minhash import copy_fields
 
 log = logging.getLogger(__name__)
 
@@ -21,14 +23,53 @@ _PAGE = 1000  # under Chroma's max batch for the update
 
 
 def fields_current(store: ChunkStore) -> bool:
-    """Every chunk carries the filter fields (an empty index trivially does)."""
-    return int(store.meta().get("fields_version", 0)) >= FIELDS_VERSION or store.chunk_count() == 0
+    """Every chunk carries the filter fields (an empty index trivially does): version 1 added them."""
+    return int(store.meta().get("fields_version", 0)) >= 1 or store.chunk_count() == 0
+
+
+def upgrade(store: ChunkStore) -> int:
+    """Bring an older index up to FIELDS_VERSION: 1, the chunks' filter fields; 2, the articles' MinHash
+    signatures (wire copies). Returns how many records were rewritten."""
+    version = int(store.meta().get("fields_version", 0))
+    if version >= FIELDS_VERSION:
+        return 0
+    done = (add_filter_fields(store) if version < 1 else 0) + add_copy_fields(store)
+    store.set_meta(fields_version=FIELDS_VERSION)
+    return done
+
+
+def add_copy_fields(store: ChunkStore, batch: int = 100) -> int:
+    """Give every article record without a MinHash signature one, from the text of its committed chunks."""
+    missing = [(i, m) for i, m in _read_all(store.articles, where={"kind": "article"}, include=["metadatas"]) if not m.get("minhash")]
+    done = 0
+    for lo in range(0, len(missing), batch):
+        part = dict(missing[lo : lo + batch])
+        shas = {i: str(m.get("sha256", "")) for i, m in part.items()}
+        pieces: dict[str, list[StoredChunk]] = {}
+        for chunk in store.chunks_of_articles(list(part)):
+            if chunk.sha256 == shas.get(chunk.article_id):
+                pieces.setdefault(chunk.article_id, []).append(chunk)
+        ids = [i for i in part if i in pieces]
+        if ids:
+            store.put_article_records(ids, [{**part[i], **copy_fields(_text_of(pieces[i]))} for i in ids])
+            done += len(ids)
+    if done:
+        log.info("added MinHash signatures to %d article(s) of an index written by an older newsbot", done)
+    return done
+
+
+def _text_of(chunks: list[StoredChunk]) -> str:
+    """The article's text as its chunks hold it (their overlaps once): enough for its shingles."""
+    parts, end = [], 0
+    for chunk in sorted(chunks, key=lambda c: c.start):
+        if chunk.end > end:
+            parts.append(chunk.excerpt(max(chunk.start, end), chunk.end))
+            end = chunk.end
+    return " ".join(parts)
 
 
 def add_filter_fields(store: ChunkStore) -> int:
     """Give every chunk of an older index the filter fields; returns how many chunks were updated."""
-    if int(store.meta().get("fields_version", 0)) >= FIELDS_VERSION:
-        return 0
     records = store.article_records()
     updated, offset = 0, 0
     while True:
@@ -48,7 +89,6 @@ def add_filter_fields(store: ChunkStore) -> int:
             store.chunks.upsert(ids=ids, embeddings=vectors, documents=documents, metadatas=metas)
             updated += len(ids)
         offset += len(got["ids"])
-    store.set_meta(fields_version=FIELDS_VERSION)
     if updated:
         log.info("added source and date fields to %d chunk(s) of an index written by an older newsbot", updated)
     return updated
