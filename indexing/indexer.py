@@ -18,6 +18,7 @@ from indexing.settings import IndexSettings
 from indexing.sources.article import Article
 from indexing.sources.paths import path_text
 from indexing.store.chroma import ChunkStore
+from indexing.store.format import check_writable
 from indexing.store.records import PreparedArticle
 from indexing.store.upgrade import upgrade
 from indexing.text.chunking import Chunk, chunk_text
@@ -112,6 +113,8 @@ def sync(
     progress = progress or SyncProgress()
     report = SyncReport()
     roots = [Path(p).resolve() for p in paths]
+    # Nothing is written (not even a repair) into an index of a format this newsbot does not write.
+    check_writable(store.meta(), settings.location)
     report.repaired = len(store.repair())
     upgrade(store)  # an index written by an older newsbot gets the fields filters and copies need
     # Before any work: an index a killed run left empty is still the user's (never refilled with the demo seeds).

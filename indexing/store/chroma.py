@@ -30,7 +30,7 @@ from indexing.errors import StoreError
 from indexing.settings import IndexSettings
 from indexing.sources.article import Article
 from indexing.store.connect import open_client
-from indexing.store.fields import FIELDS_VERSION
+from indexing.store.format import format_fields
 from indexing.store.guard import GuardedCollection
 from indexing.store.records import (
     ArticleRecord,
@@ -127,8 +127,8 @@ class ChunkStore:
         if self._maker_guessed:
             self.built_by = backend
         meta: dict[str, Any] = {"kind": "meta", "embed_precision": self.precision, "embed_backend": self.built_by}
-        if self._maker_guessed:  # a new index: its chunks are written with the filter fields from the start
-            meta["fields_version"] = FIELDS_VERSION
+        if self._maker_guessed:  # a new index: written in this newsbot's format from the start
+            meta.update(format_fields())
         self._put_records([META_ID], [meta])
         self._maker_recorded = True
 

@@ -6,8 +6,8 @@
 
 The registry records (`ArticleRecord`) hold what these are derived from (url, origin, published), so a
 filter can be checked in Python against the registry too (the keyword index's side) with the same rules.
-`FIELDS_VERSION` is stored in the meta record once every chunk carries them: an index written before
-is brought up to date by the next sync (`indexing.store.upgrade`), without re-embedding.
+An index written before they existed is in an older store format (indexing.store.format) and is
+brought up to date by the next sync (`indexing.store.upgrade`), without re-embedding.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from indexing.sources.paths import path_text, text_path
 
-FIELDS_VERSION = 2  # 1: the chunks' filter fields; 2: the articles' MinHash signatures (indexing.text.minhash)
 UNKNOWN_DAY = 0
 
 

@@ -13,7 +13,8 @@ import logging
 from typing import Any
 
 from indexing.store.chroma import ChunkStore, _read_all
-from indexing.store.fields import FIELDS_VERSION, filter_fields
+from indexing.store.fields import filter_fields
+from indexing.store.format import STORE_FORMAT, check_writable, format_fields, stored_format
 from indexing.store.records import StoredChunk
 from indexing.text.minhash import copy_fields
 
@@ -24,17 +25,20 @@ _PAGE = 1000  # under Chroma's max batch for the update
 
 def fields_current(store: ChunkStore) -> bool:
     """Every chunk carries the filter fields (an empty index trivially does): version 1 added them."""
-    return int(store.meta().get("fields_version", 0)) >= 1 or store.chunk_count() == 0
+    return stored_format(store.meta()) >= 1 or store.chunk_count() == 0
 
 
 def upgrade(store: ChunkStore) -> int:
-    """Bring an older index up to FIELDS_VERSION: 1, the chunks' filter fields; 2, the articles' MinHash
-    signatures (wire copies). Returns how many records were rewritten."""
-    version = int(store.meta().get("fields_version", 0))
-    if version >= FIELDS_VERSION:
+    """Bring an index in an older store format (indexing.store.format) up to this newsbot's: 1, the chunks'
+    filter fields; 2, the articles' MinHash signatures (wire copies). Returns how many records were
+    rewritten. A format this newsbot cannot write is refused (StoreFormatError) before anything is."""
+    meta = store.meta()
+    check_writable(meta, store.settings.location)
+    version = stored_format(meta)
+    if version >= STORE_FORMAT:
         return 0
     done = (add_filter_fields(store) if version < 1 else 0) + add_copy_fields(store)
-    store.set_meta(fields_version=FIELDS_VERSION)
+    store.set_meta(**format_fields())
     return done
 
 
