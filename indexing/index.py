@@ -9,26 +9,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-try:  # a lock between processes sharing the data dir; no such lock outside POSIX
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 from indexing.embedding.export import graph_path, shared_graph_path
 from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get_embedder
 from indexing.errors import ModelError
 from indexing.indexer import SyncProgress, SyncReport, sync
 from indexing.keyword.index import KeywordCache
-from indexing.private import private_dir, private_file
-from indexing.settings import IndexSettings
+from indexing.settings import IndexSettings, secret
 from indexing.sources.paths import path_text, root_of, text_path
+from indexing.store import file_lock
+from indexing.store.advisory import AdvisoryLock, is_postgres
 from indexing.store.chroma import ChunkStore
+from indexing.store.lease import ChromaLease
+from indexing.store.writer_lock import WriterLock, hold_writer
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +151,20 @@ class NewsIndex:
         s = self.settings
         return KeywordCache(self.store, s.data_dir / "keyword" / s.collection_prefix)
 
-    def sync(self, paths: Iterable[Path] | None = None, progress: SyncProgress | None = None) -> SyncReport:
+    def sync(
+        self,
+        paths: Iterable[Path] | None = None,
+        progress: SyncProgress | None = None,
+        wait: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> SyncReport:
+        """Sync the index with `paths` as the one writer of its collection: another writer (this
+        process, another process, another machine) is waited for, at most `wait` seconds when given,
+        `on_wait` told who it is (default: a warning in the log)."""
         targets = list(paths) if paths else list(self.settings.default_sources)
         store = self.store  # opened first: a data dir that cannot be used is a StoreError in one line
-        with self.sync_lock, _syncs_of(self.settings):
-            report = sync(targets, store, self.batch_embedder, self.settings, progress)
+        with self.sync_lock, _syncs_of(self.settings, store, wait, on_wait) as fence:
+            report = sync(targets, store, self.batch_embedder, self.settings, progress, fence=fence)
             self.keywords.current()  # bring the keyword index up to date (and save it) now, not on the first question
         return report
 
@@ -182,19 +189,29 @@ class NewsIndex:
 
 
 @contextmanager
-def _syncs_of(settings: IndexSettings) -> Iterator[None]:
-    """One sync at a time per embedded data dir, across processes too (a watcher in the Slack bot and
-    `newsbot index` in a shell): two writers replacing one article at once could each delete the
-    other's new chunks. The second waits. (Processes sharing a Chroma server share no folder: there,
-    run one writer.)"""
-    if settings.chroma_host or fcntl is None:
-        yield
+def _syncs_of(
+    settings: IndexSettings, store: ChunkStore, wait: float | None, on_wait: Callable[[str], None] | None
+) -> Iterator[Callable[[], None]]:
+    """One sync at a time per collection, across processes and machines (indexing.store.writer_lock):
+    two writers replacing one article at once could each delete the other's new chunks. Yields the
+    fence the sync calls before each write."""
+    lock = _writer_lock(settings, store)
+    if lock is None:  # an embedded data dir without flock (Windows): one process at a time there
+        yield lambda: None
         return
-    private_dir(settings.data_dir)
-    private_file(settings.data_dir / "sync.lock", create=True)
-    with open(settings.data_dir / "sync.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield  # closing the file releases the lock, also when the process is killed
+    with hold_writer(lock, wait, on_wait) as fence:
+        yield fence
+
+
+def _writer_lock(settings: IndexSettings, store: ChunkStore) -> WriterLock | None:
+    """flock on an embedded data dir (one machine); on a Chroma server, PostgreSQL's advisory lock when
+    NEWSBOT_STATE_URL is PostgreSQL, else a lease in Chroma."""
+    if not settings.chroma_host:
+        return file_lock.FileLock(settings.data_dir) if file_lock.available() else None
+    url = secret(settings.state_url)
+    if url and is_postgres(url):
+        return AdvisoryLock(url, str(store.chunks.inner.id), settings.location)
+    return ChromaLease(store.writer_collection(), settings.location, settings.writer_lease)
 
 
 def sources_held(origins: Iterable[str], roots: Iterable[str]) -> tuple[tuple[str, int], ...]:

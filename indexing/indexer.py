@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -101,6 +101,7 @@ def sync(
     embedder: Embedder,
     settings: IndexSettings,
     progress: SyncProgress | None = None,
+    fence: Callable[[], None] | None = None,
 ) -> SyncReport:
     """Add new articles, replace changed ones, drop deleted ones; skip unchanged ones without embedding.
 
@@ -108,13 +109,17 @@ def sync(
     embedded and committed `WRITE_BATCH_CHUNKS` chunks at a time (one batch chunked while the two
     before it are embedded and the one before those is written), so memory does not grow with the
     corpus and a run killed at any moment loses at most the four batches in hand. Removals come first.
+    `fence` is called before each write: it raises when this run is no longer the collection's one
+    writer (indexing.store.writer_lock), so a run that lost its lock stops before writing again.
     """
+    fence = fence or _no_fence
     began = time.perf_counter()
     progress = progress or SyncProgress()
     report = SyncReport()
     roots = [Path(p).resolve() for p in paths]
     # Nothing is written (not even a repair) into an index of a format this newsbot does not write.
     check_writable(store.meta(), settings.location)
+    fence()
     report.repaired = len(store.repair())
     upgrade(store)  # an index written by an older newsbot gets the fields filters and copies need
     # Before any work: an index a killed run left empty is still the user's (never refilled with the demo seeds).
@@ -123,6 +128,7 @@ def sync(
     plan = plan_sync(roots, records, settings.max_file_bytes, indexing_signature(settings))
     report.failed, report.unchanged, report.missing = plan.failed, plan.unchanged, plan.missing
     for article_id in plan.to_remove:
+        fence()
         store.remove_article(article_id)
         report.removed += 1
 
@@ -147,9 +153,9 @@ def sync(
         for batch in _batches(chunked, WRITE_BATCH_CHUNKS):
             embeds.append((embedding.submit(_embedded, batch, embedder), batch))
             if len(embeds) > EMBEDS_AHEAD:
-                writing = _write_next(embeds.popleft(), writing, writer, store, report, progress)
+                writing = _write_next(embeds.popleft(), writing, writer, store, report, progress, fence)
         while embeds:
-            writing = _write_next(embeds.popleft(), writing, writer, store, report, progress)
+            writing = _write_next(embeds.popleft(), writing, writer, store, report, progress, fence)
         if writing:
             _landed(*writing, report, progress)
     progress.finish()
@@ -158,8 +164,13 @@ def sync(
     report.articles = len(records) - report.removed + report.added
     report.chunks = store.chunk_count()
     report.seconds = time.perf_counter() - began
+    fence()
     store.mark_synced(articles=report.articles, chunks=report.chunks)
     return report
+
+
+def _no_fence() -> None:
+    """A sync whose caller holds no writer lock (a test's private store)."""
 
 
 def _embedding_processes(embedder: Embedder, articles: int) -> AbstractContextManager[None]:
@@ -175,6 +186,7 @@ def _write_next(
     store: ChunkStore,
     report: SyncReport,
     progress: SyncProgress,
+    fence: Callable[[], None],
 ) -> tuple[Future[None], Batch]:
     """The oldest embedded batch to the writer, once the write before it has landed (in order: a
     failed write or embed stops the sync with nothing after it committed)."""
@@ -182,6 +194,7 @@ def _write_next(
     prepared = embedding.result()
     if writing:
         _landed(*writing, report, progress)
+    fence()
     return writer.submit(store.write_articles, prepared), batch
 
 

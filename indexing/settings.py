@@ -209,6 +209,15 @@ class IndexSettings(SettingsModel):
         env="CHROMA_AUTH_TOKEN",
         doc="Sent to the Chroma server as `Authorization: Bearer ...` (Chroma's token auth, or the proxy in front of it) (secret)",
     )
+    writer_lease: float = setting(
+        30.0,
+        env="NEWSBOT_WRITER_LEASE",
+        doc="On a Chroma server without PostgreSQL: seconds a writer's lease lasts unrenewed (renewed every third of it); "
+        "a killed writer's lease frees the index after this long",
+        ge=1,
+    )
+    # NEWSBOT_STATE_URL (declared with the bot's settings): on PostgreSQL, the writers' lock is an advisory lock there.
+    state_url: SecretStr | None = None
     collection_prefix: str = setting(
         "newsbot", env="NEWSBOT_COLLECTION", doc="Prefix of the Chroma collections (several indexes in one store)", min_length=3
     )
@@ -266,6 +275,10 @@ class IndexSettings(SettingsModel):
     @classmethod
     def _paths(cls, value: Any) -> Any:
         return _split_paths(value)
+
+    @classmethod
+    def _nested(cls, source: SettingsSource) -> dict[str, Any]:
+        return {"state_url": source.raw("NEWSBOT_STATE_URL")}
 
     @model_validator(mode="after")
     def _overlap_fits(self) -> IndexSettings:

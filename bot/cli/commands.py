@@ -40,10 +40,15 @@ def index(
         None, metavar="PATH", help="Files or folders (default: NEWSBOT_CORPUS, or the bundled demo seeds when it is unset)."
     ),
     as_json: bool = JsonOption,
+    wait: Optional[float] = typer.Option(
+        None, "--wait", metavar="SECONDS", min=0, help="Give up after SECONDS when another writer holds the index (default: wait for it)."
+    ),
 ) -> None:
     """Index articles incrementally: add new, replace changed, drop deleted, skip unchanged."""
     news_index = open_index()
-    report = news_index.sync(paths or None, progress=None if as_json else RichSyncProgress())
+    report = news_index.sync(
+        paths or None, progress=None if as_json else RichSyncProgress(), wait=wait, on_wait=lambda line: err.print(escape(line))
+    )
     if as_json:
         print_json(report.to_json())
     else:

@@ -88,6 +88,11 @@ class ChunkStore:
         self._maker_guessed = not self._maker_recorded and not self.chunk_count()  # empty: the settings' guess
         self.precision, self.built_by = self._vectors_made_by(meta)
 
+    def writer_collection(self) -> GuardedCollection:
+        """`<prefix>_writer`: the writer lease of this collection prefix (indexing.store.lease)."""
+        name = f"{self.settings.collection_prefix}_writer"
+        return GuardedCollection(self.client.get_or_create_collection(name, embedding_function=None), self.settings.location)
+
     def _vectors_made_by(self, meta: dict[str, Any]) -> tuple[str, str]:
         """(precision, backend) of the index's vectors: as recorded before its first vector was written;
         an index from before precisions were recorded holds torch's fp32 vectors; an index without

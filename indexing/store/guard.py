@@ -40,6 +40,9 @@ class GuardedCollection:
     def query(self, **kwargs: Any) -> Any:
         return self._call("query", kwargs)
 
+    def add(self, **kwargs: Any) -> Any:
+        return self._call("add", kwargs)
+
     def upsert(self, **kwargs: Any) -> Any:
         return self._call("upsert", kwargs)
 
