@@ -42,7 +42,7 @@ class BotSettings(SettingsModel):
     min_confidence: float | None = setting(
         None,
         env="NEWSBOT_MIN_CONFIDENCE",
-        shown="the answerer's own (reader 0.88, heuristic 0.40)",
+        shown="the answerer's own (reader: its calibration.json; heuristic 0.40)",
         ge=0.0,
         le=1.0,
         doc="Refusal threshold on the answer's confidence (tuned per answerer: docs/reader.md)",
@@ -70,7 +70,7 @@ class BotSettings(SettingsModel):
         None,
         env="NEWSBOT_STATE_URL",
         shown="SQLite `<data dir>/slack.sqlite3`",
-        doc="Slack's shared state (handled events, answers, feedback, installations): `postgresql://...` for several machines (secret)",
+        doc="Slack's shared state (handled events, answers, feedback, installations) and, on PostgreSQL, the index's writer lock: `postgresql://...` for several machines (secret)",
     )
     slack_threads: int = setting(
         8, env="NEWSBOT_SLACK_THREADS", doc="Slack work done at once per process (answers, reactions, posts)", ge=1, le=256

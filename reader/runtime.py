@@ -8,8 +8,10 @@ graph.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,10 +32,17 @@ CALIBRATION_FILE = "calibration.json"
 
 @dataclass(frozen=True)
 class Calibration:
-    """How the shipped weights decide "no answer": refuse when `signal` < `threshold` (tuned on held-apart data)."""
+    """How the shipped weights decide "no answer", tuned on held-apart data (calibration.json).
+
+    `score` is the answerability evidence (`signal` minus `threshold`: > 0 answers); `probability`
+    maps it to the chance that the answer is right (a monotone curve fitted on held-apart questions,
+    reader.training.confidence; without one, the sigmoid); `min_confidence` is the probability below
+    which the bot refuses."""
 
     signal: str = "combined"  # margin | has_answer | combined (reader.decoding.SpanGuess)
     threshold: float = 0.0
+    curve: tuple[tuple[float, float], ...] = ()  # (answerability, probability), increasing
+    min_confidence: float | None = None  # None: the answerer's own default
 
     def score(self, guess: SpanGuess) -> float:
         """The answerability evidence, shifted so that 0 is the threshold (> 0: answer)."""
@@ -44,6 +53,19 @@ class Calibration:
         else:
             value = guess.margin + guess.has_answer_logit
         return value - self.threshold
+
+    def probability(self, answerability: float) -> float:
+        """The calibrated chance that an answer with this answerability is right."""
+        if not self.curve:
+            return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, answerability))))
+        xs = [x for x, _ in self.curve]
+        i = bisect.bisect_left(xs, answerability)
+        if i == 0:
+            return self.curve[0][1]
+        if i == len(xs):
+            return self.curve[-1][1]
+        (x0, p0), (x1, p1) = self.curve[i - 1], self.curve[i]
+        return p0 + (p1 - p0) * (answerability - x0) / (x1 - x0) if x1 > x0 else p1
 
 
 def weights_available(weights_dir: Path = WEIGHTS_DIR) -> bool:
@@ -63,7 +85,14 @@ def load_calibration(weights_dir: Path = WEIGHTS_DIR) -> Calibration:
     if not path.is_file():
         return Calibration()
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Calibration(signal=str(data["signal"]), threshold=float(data["threshold"]))
+    curve = data.get("curve") or {}
+    minimum = data.get("min_confidence")
+    return Calibration(
+        signal=str(data["signal"]),
+        threshold=float(data["threshold"]),
+        curve=tuple(zip(map(float, curve.get("answerability", ())), map(float, curve.get("probability", ())))),
+        min_confidence=None if minimum is None else float(minimum),
+    )
 
 
 def onnx_path(cache_dir: Path, weights_dir: Path = WEIGHTS_DIR) -> Path:

@@ -19,13 +19,13 @@ from datetime import date
 import numpy as np
 
 from bot.answer import REFUSAL, Answer, Citation
+from bot.answering.answer_kinds import is_amount_of_time
 from bot.answering.base import Request
 from bot.answering.places import country_of_demonym, place_fit
 from bot.answering.question import (
     QuestionAnalysis,
     analyse,
     content_words,
-    is_amount_of_time,
     is_elliptical,
     last_full_question,
     stems,
@@ -44,7 +44,7 @@ _PRESELECT = 10  # sentences embedded per question (keeps warm latency low)
 _NER_SENTENCES = 5  # best sentences searched for a typed span
 _NER_BATCH = 2
 _CLOSENESS_WEIGHT = 0.12  # a span near the question's words beats an equal one far from them
-_MAX_CITATIONS = 3
+DEFAULT_MAX_CITATIONS = 5  # NEWSBOT_TOP_K's default
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,10 @@ class HeuristicAnswerer:
 
     name = "heuristic"
 
-    def __init__(self, embedder: Embedder, min_confidence: float = DEFAULT_MIN_CONFIDENCE):
+    def __init__(self, embedder: Embedder, min_confidence: float = DEFAULT_MIN_CONFIDENCE, max_citations: int = DEFAULT_MAX_CITATIONS):
         self.embedder = embedder
         self.min_confidence = min_confidence
+        self.max_citations = max_citations
 
     def answer(self, request: Request, passages: Sequence[Passage]) -> Answer:
         return self.answer_question(
@@ -152,11 +153,11 @@ class HeuristicAnswerer:
             "threshold": self.min_confidence,
         }
         if confidence < self.min_confidence:
-            closest = tuple(_citation(s) for s in ranked[:_MAX_CITATIONS])
+            closest = tuple(_citation(s) for s in ranked[: self.max_citations])
             return Answer(REFUSAL, (), False, focus or question, question, confidence, closest, trace)
         citations = [_citation(best, span)]
         for s in ranked:
-            if len(citations) >= _MAX_CITATIONS:
+            if len(citations) >= self.max_citations:
                 break
             if s is best or s.score < best.score - 0.15:
                 continue

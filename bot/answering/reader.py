@@ -6,39 +6,51 @@
    head, minus the threshold tuned on held-apart data) and a rank: answerability plus a little of
    the retrieval score. The best-ranked passage gives the answer; the same ranking reorders the
    passages (`rerank`).
-3. Confidence is the sigmoid of that passage's answerability: below `min_confidence` (0.88, two
-   logits above the held-apart threshold, as SQuAD 2.0 dev asked) the answer is a plain refusal,
-   with the closest passages listed apart.
-4. The quote is the sentence (or sentences) holding the span, verbatim; the highlight is the span.
+3. The kind of question rules out spans of another kind (bot.answering.answer_kinds): "how old"
+   is never answered with a date. When the best span has the wrong kind, a runner-up of the right
+   kind answers; when none has it, the passage counts as not answering.
+4. Confidence is the calibrated probability that the answer is right (Platt scaling of the
+   answerability, fitted on held-apart questions: reader/weights/calibration.json); below
+   `min_confidence` the answer is a plain refusal, with the closest passages listed apart.
+5. The latest report wins: when confident readings of several articles give different figures,
+   the newest article answers and is cited first, and the earlier figures are named
+   ("540 (earlier reports: 212) [1][2]").
+6. The quote is the sentence (or sentences) holding the span, verbatim; the highlight is the span.
    Why/how questions, and spans too long to be a short answer, are answered with the sentence.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.answer import REFUSAL, Answer, Citation
+from bot.answering.answer_kinds import FIGURE_CHECKS, answer_form, has_number
 from bot.answering.base import Request
 from bot.answering.condense import own_question
-from bot.answering.question import answer_form, ask_like, is_elliptical, last_full_question
+from bot.answering.question import ask_like, is_elliptical, last_full_question
 from bot.answering.quotes import citation, sentence_bounds
 from bot.retrieval.search import Passage
 from reader.decoding import SpanGuess
 from reader.metrics import normalize_answer
 from reader.runtime import Calibration, ReaderSession
 
-DEFAULT_MIN_CONFIDENCE = 0.88  # 2 logits above the held-apart threshold: tuned on SQuAD 2.0 dev (README, Quality)
+DEFAULT_MIN_CONFIDENCE = 0.5  # when the calibration names none: refuse when a wrong answer is likelier than a right one
 READ_BATCH = 4  # passages per reading round
 MAX_READ = 8  # passages read at most
-EARLY_STOP = 0.9  # a passage this confident ends the reading
+EARLY_STOP = 2.2  # a passage this far past the no-answer threshold (answerability) ends the reading
 RETRIEVAL_WEIGHT = 2.0  # answerability logits per unit of fused retrieval score
 FORM_PENALTY = 4.0  # how far below the refusal point a passage falls when none of its spans has the wanted form
 LONG_SPAN_WORDS = 12  # a longer span reads better as its whole sentence
-_MAX_CITATIONS = 3
-_EXPLANATORY = re.compile(r"^\W*(why|how (?!many|much|long|old|far|often|big|large|tall|high))\b|\bwhat happened\b|\bexplain\b", re.I)
+DEFAULT_MAX_CITATIONS = 5  # NEWSBOT_TOP_K's default
+FIGURE_WORDS = 4  # a figure ("about 1,400", "$3.2 billion") is at most this many words
+# Questions whose answer is a reason or a manner: answered with the whole sentence, never a fragment of it.
+_EXPLANATORY = re.compile(
+    r"^\W*(why|how (?!many|much|long|old|far|often|big|large|tall|high|fast|soon|late|early))\b|\bhow come\b|\bwhat happened\b|\bexplain\b"
+    r"|\bwhat (caused|causes|led to|leads to|prompted|triggered|made)\b|\b(for )?what reasons?\b|\bwhat (is|was|were|are) the (reasons?|causes?)\b",
+    re.I,
+)
 _TRIM = " \t\n,;:"
 
 
@@ -48,12 +60,9 @@ class Reading:
 
     passage: Passage
     guess: SpanGuess | None
-    answerability: float  # calibrated: > 0 means "answers"
+    answerability: float  # shifted by the held-apart threshold: > 0 means "answers"
     rank: float  # answerability plus a share of the retrieval score
-
-    @property
-    def confidence(self) -> float:
-        return 1.0 / (1.0 + math.exp(-self.answerability))
+    confidence: float  # the calibrated probability that the span is a right answer
 
     @property
     def span_text(self) -> str:
@@ -81,9 +90,18 @@ class Reading:
 class ReaderAnswerer:
     name = "reader"
 
-    def __init__(self, session: ReaderSession, calibration: Calibration, min_confidence: float = DEFAULT_MIN_CONFIDENCE):
+    def __init__(
+        self,
+        session: ReaderSession,
+        calibration: Calibration,
+        min_confidence: float | None = None,
+        max_citations: int = DEFAULT_MAX_CITATIONS,
+    ):
         self.session = session
         self.calibration = calibration
+        self.max_citations = max_citations
+        if min_confidence is None:
+            min_confidence = DEFAULT_MIN_CONFIDENCE if calibration.min_confidence is None else calibration.min_confidence
         self.min_confidence = min_confidence
 
     def read(self, question: str, passages: Sequence[Passage], stop_early: bool = True) -> list[Reading]:
@@ -99,8 +117,9 @@ class ReaderAnswerer:
                     answerability = self.calibration.score(guess)
                     if not in_shape:  # it answers something else: "55,000" seats for "how much did it cost"
                         answerability = min(answerability, 0.0) - FORM_PENALTY
-                readings.append(Reading(passage, guess, answerability, answerability + RETRIEVAL_WEIGHT * passage.score))
-            if stop_early and max(r.confidence for r in readings) >= EARLY_STOP:
+                rank = answerability + RETRIEVAL_WEIGHT * passage.score
+                readings.append(Reading(passage, guess, answerability, rank, self.calibration.probability(answerability)))
+            if stop_early and max(r.answerability for r in readings) >= EARLY_STOP:
                 break
         return sorted(readings, key=lambda r: r.rank, reverse=True)
 
@@ -122,30 +141,79 @@ class ReaderAnswerer:
             "threshold": self.min_confidence,
         }
         if best.confidence < self.min_confidence or best.guess is None:
-            closest = tuple(_quote(r) for r in readings[:_MAX_CITATIONS])
+            closest = tuple(_quote(r) for r in readings[: self.max_citations])
             return Answer(REFUSAL, (), False, request.question, request.standalone, best.confidence, closest, trace)
-        citations = [_quote(best, highlight=True)]
-        wanted = normalize_answer(best.span_text)
+        latest, earlier = latest_report(best, readings[1:], self.min_confidence, self.max_citations - 1)
+        citations = [_quote(latest, highlight=True)] + [_quote(r, highlight=True) for r in earlier]
+        wanted = normalize_answer(latest.span_text)
         for other in readings[1:]:
-            if len(citations) >= _MAX_CITATIONS:
+            if len(citations) >= self.max_citations:
                 break
-            if other.confidence >= self.min_confidence and wanted and normalize_answer(other.span_text) == wanted:
+            if other is not latest and other.confidence >= self.min_confidence and wanted and normalize_answer(other.span_text) == wanted:
                 citations.append(_quote(other, highlight=True))  # another article says the same
-        text = best.span_text
+        text = latest.span_text
         if _EXPLANATORY.search(request.question) or len(text.split()) > LONG_SPAN_WORDS:
             text = citations[0].quote
-        return Answer(f"{text} [1]", tuple(citations), True, request.question, request.standalone, best.confidence, (), trace)
+        marks = "[1]"
+        if earlier:
+            text = f"{text} (earlier reports: {', '.join(r.span_text for r in earlier)})"
+            marks = "".join(f"[{n}]" for n in range(1, len(earlier) + 2))
+        return Answer(f"{text} {marks}", tuple(citations), True, request.question, request.standalone, latest.confidence, (), trace)
+
+
+def latest_report(best: Reading, others: Sequence[Reading], min_confidence: float, most: int) -> tuple[Reading, list[Reading]]:
+    """The reading to answer from, and the earlier reports it supersedes, newest first.
+
+    News is updated: a first report says 212 people were evacuated, a later one 540. When other
+    articles answer as confidently with another figure, the newest article's figure is the answer
+    and the older, different figures are named. Without dates, or when the figures agree, `best` answers."""
+    if best.guess is None or not has_number(best.span_text) or best.passage.published is None:
+        return best, []
+    figures = {normalize_answer(best.span_text): best}
+    for other in others:
+        key = normalize_answer(other.span_text)
+        if (
+            other.confidence >= min_confidence
+            and other.passage.published is not None
+            and other.passage.chunk.article_id != best.passage.chunk.article_id
+            and has_number(other.span_text)
+            and key
+            and key not in figures
+        ):
+            figures[key] = other
+    if len(figures) == 1:
+        return best, []
+    by_date = sorted(figures.values(), key=lambda r: (r.passage.published, r.confidence), reverse=True)
+    latest = by_date[0]
+    earlier = [
+        r for r in by_date[1:] if r.passage.published and latest.passage.published and r.passage.published < latest.passage.published
+    ]
+    return latest, earlier[:most]
 
 
 def in_form(guess: SpanGuess, text: str, fits: Callable[[str], bool]) -> tuple[SpanGuess, bool]:
     """The reader's best span that has the form the question asks for ("four hours", not "Monday",
-    for "how long"), among its runners-up, and True; the best span and False when none has it."""
+    for "how long"), among its runners-up, and True; the best span and False when none has it.
+    A figure found inside a longer span ("rose to 540 on Wednesday, after ...") is the figure alone."""
+    chosen = None
     if fits(text[guess.start : guess.end]):
-        return guess, True
-    for start, end, score in guess.alternatives:
-        if fits(text[start:end]):
-            return guess.instead(start, end, score), True
-    return guess, False
+        chosen = guess
+    else:
+        for start, end, score in guess.alternatives:
+            if fits(text[start:end]):
+                chosen = guess.instead(start, end, score)
+                break
+    if chosen is None:
+        return guess, False
+    if fits in FIGURE_CHECKS and len(text[chosen.start : chosen.end].split()) > FIGURE_WORDS:
+        inside = [
+            (start, end)
+            for start, end, _ in guess.alternatives
+            if chosen.start <= start < end <= chosen.end and len(text[start:end].split()) <= FIGURE_WORDS and fits(text[start:end])
+        ]
+        if inside:  # the reader's own runner-up, scored as the span that holds it
+            return chosen.instead(*inside[0], chosen.span_score), True
+    return chosen, True
 
 
 def reading_question(request: Request) -> str:

@@ -63,6 +63,28 @@ def refusal_scores(refused: Sequence[bool], unanswerable: Sequence[bool]) -> tup
     return (hits / n_refused if n_refused else None, hits / n_unanswerable)
 
 
+def refusal_recall_at_precision(confidences: Sequence[float | None], unanswerable: Sequence[bool], floor: float = 0.8) -> float | None:
+    """The most unanswerable questions refused (as a share of them) by any confidence threshold at
+    which at least `floor` of the refusals are right: the refusal decision's quality, apart from
+    where the shipped threshold sits. None without confidences or unanswerable questions."""
+    if not any(unanswerable) or any(c is None for c in confidences):
+        return None
+    pairs = sorted(zip((float(c) for c in confidences if c is not None), unanswerable))
+    best, hits = 0.0, 0
+    total = sum(unanswerable)
+    for n, (_, is_unanswerable) in enumerate(pairs, start=1):  # refuse the n least confident
+        hits += is_unanswerable
+        if hits / n >= floor:
+            best = max(best, hits / total)
+    return best
+
+
+def right_when_sure(results: Sequence[QuestionResult], sure: float = 0.9) -> float | None:
+    """The share of right answers among those given with at least `sure` confidence."""
+    given = [r for r in results if r.answered and r.confidence is not None and r.confidence >= sure]
+    return _mean([bool(r.correct) for r in given])
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else None
 
@@ -136,6 +158,9 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, Any]:
             "refusal_precision": precision,
             "refusal_recall": recall,
             "refused_answerable": _mean([not r.answered for r in answerable]),
+            "refusal_recall_at_p80": refusal_recall_at_precision([r.confidence for r in scored], [not r.answers for r in scored]),
+            "right_when_sure": right_when_sure(scored),
+            "sure_answers": sum(1 for r in scored if r.answered and r.confidence is not None and r.confidence >= 0.9),
             "citations": citations,
             "verbatim_citations": sum(r.verbatim for r in results) / citations if citations else None,
             "latency_p50_ms": percentile(latencies, 50),

@@ -26,6 +26,8 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("refusal_precision", "refusal precision", "rate"),
     ("refusal_recall", "refusal recall", "rate"),
     ("refused_answerable", "answerable questions refused", "rate"),
+    ("refusal_recall_at_p80", "refusal recall at precision >= 0.80", "rate"),
+    ("right_when_sure", "right when confidence >= 0.9", "rate"),
     ("verbatim_citations", "verbatim citations", "rate"),
     ("latency_p50_ms", "latency p50 (ms)", "ms"),
     ("latency_p95_ms", "latency p95 (ms)", "ms"),
@@ -39,6 +41,7 @@ _COUNTS = {
     "f1": "answer_questions",
     "correct": "answer_questions",
     "refusal_recall": "unanswerable",
+    "right_when_sure": "sure_answers",
     "latency_p50_ms": "questions",
 }
 

@@ -75,6 +75,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--prepare-only", action="store_true", help="write the prepared examples and stop")
     parser.add_argument("--evaluate", action="store_true", help="score run-dir/best on the whole held-apart slice")
+    parser.add_argument(
+        "--unanswerable-share", type=float, default=None, help="share of unanswerable questions assumed by the confidence fit (default 0.3)"
+    )
     parser.add_argument("--calibrate", type=Path, default=None, help="re-fit the calibration.json of the weights in this folder")
     parser.add_argument(
         "--publish",
@@ -152,9 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = load_tokenizer(str(base / "tokenizer.json"))
     heldout = [e for e in examples if e.split == "heldout"]
     if args.publish is not None:
-        return publish(args.run_dir / "best", args.publish, heldout, base / "tokenizer.json", args.threads)
+        return publish(
+            args.run_dir / "best", args.publish, heldout, base / "tokenizer.json", args.threads, args.run_dir, args.unanswerable_share
+        )
     if args.calibrate is not None:
-        return recalibrate(args.calibrate, heldout, base / "tokenizer.json", args.threads)
+        return recalibrate(args.calibrate, heldout, base / "tokenizer.json", args.threads, args.run_dir, args.unanswerable_share)
     if args.evaluate:
         scores = evaluate(reader_model.load(args.run_dir / "best").to(device), device, tokenizer, heldout)
         print(json.dumps({k: v.as_dict() for k, v in scores.items()}, indent=2))
@@ -196,7 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def publish(best: Path, destination: Path, heldout: list[Example], tokenizer_json: Path, threads: int) -> int:
+def publish(
+    best: Path, destination: Path, heldout: list[Example], tokenizer_json: Path, threads: int, run_dir: Path, share: float | None
+) -> int:
     """Copy the best weights (fp16 safetensors + config) where the package ships them, calibrated on
     the held-apart slice with the int8 graph the bot runs (calibration.json beside them)."""
     from reader.model import CONFIG_FILE, WEIGHTS_FILE
@@ -207,13 +214,13 @@ def publish(best: Path, destination: Path, heldout: list[Example], tokenizer_jso
     destination.mkdir(parents=True, exist_ok=True)
     for name in (WEIGHTS_FILE, CONFIG_FILE):
         shutil.copyfile(best / name, destination / name)
-    if recalibrate(destination, heldout, tokenizer_json, threads):
+    if recalibrate(destination, heldout, tokenizer_json, threads, run_dir, share):
         return 1
     print(f"published {best} -> {destination}", file=sys.stderr)
     return 0
 
 
-def recalibrate(weights_dir: Path, heldout: list[Example], tokenizer_json: Path, threads: int) -> int:
+def recalibrate(weights_dir: Path, heldout: list[Example], tokenizer_json: Path, threads: int, run_dir: Path, share: float | None) -> int:
     """Fit and write `weights_dir/calibration.json` on the held-apart slice (the int8 graph the bot runs)."""
     from reader.model import WEIGHTS_FILE
     from reader.training.calibrate import calibrate, write_calibration
@@ -221,7 +228,7 @@ def recalibrate(weights_dir: Path, heldout: list[Example], tokenizer_json: Path,
     if not (weights_dir / WEIGHTS_FILE).is_file():
         print(f"error: no weights in {weights_dir} ({WEIGHTS_FILE})", file=sys.stderr)
         return 1
-    calibration = calibrate(weights_dir, heldout, tokenizer_json, threads)
+    calibration = calibrate(weights_dir, heldout, tokenizer_json, threads, run_dir / "heldout-readings.json", share)
     from safetensors import safe_open
 
     with safe_open(str(weights_dir / WEIGHTS_FILE), "pt") as weights:

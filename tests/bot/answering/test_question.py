@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answering.answer_kinds import answer_form
 from bot.answering.heuristic import _restates
 from bot.answering.places import is_country, place_fit
-from bot.answering.question import analyse, answer_form, expected_types, is_elliptical, last_full_question
+from bot.answering.question import analyse, expected_types, is_elliptical, last_full_question
 
 
 @pytest.mark.parametrize(
@@ -66,7 +67,7 @@ def test_a_sentence_that_restates_the_question_is_recognised():
 
 
 def test_how_long_wants_an_amount_of_time():
-    from bot.answering.question import is_amount_of_time
+    from bot.answering.answer_kinds import is_amount_of_time
 
     assert analyse("How long did the talks last?").duration
     assert is_amount_of_time("four hours") and is_amount_of_time("3 months") and is_amount_of_time("a decade")
@@ -109,5 +110,26 @@ def test_the_answer_form_is_checked_only_where_the_question_leaves_no_doubt():
     assert how_old is not None and how_old("12") and not how_old("Ohio")
     cost = answer_form("How much did Harbor City's new stadium cost?")
     assert cost is not None and cost("$1.2 billion") and cost("45 million euros") and not cost("55,000")
-    assert answer_form("Who was elected mayor of Porto?") is None
     assert answer_form("Why did the board choose Marta Silva?") is None
+    assert answer_form("What did the board say?") is None
+
+
+def test_the_kind_of_question_rules_out_spans_of_another_kind():
+    how_old = answer_form("How old is Acme's chief executive?")
+    assert how_old is not None and how_old("52") and how_old("a 48-year-old") and how_old("aged 61")
+    assert not how_old("March 3") and not how_old("in 2019") and not how_old("12 percent")
+    price = answer_form("What will the new tablet sell for?")
+    assert price is not None and price("$499") and not price("24 percent") and not price("2,000 units")
+    share = answer_form("What percentage of the vote did Teresa Moura get?")
+    assert share is not None and share("41 percent") and share("41%") and not share("$41 million")
+    count = answer_form("How many people were injured?")
+    assert count is not None and count("about 40") and not count("12 percent") and not count("March 2026")
+    when = answer_form("When will the factory close?")
+    assert when is not None and when("March 2026") and when("next week") and when("in 1998") and not when("Karen Holm")
+    year = answer_form("In what year was the council set up?")
+    assert year is not None and year("2002") and year("in 1998") and not year("2012 to 2018") and not year("March")
+    who = answer_form("Who was elected mayor of Porto?")
+    assert who is not None and who("Rui Carvalho") and who("the electoral commission")
+    assert not who("52 percent") and not who("1,400") and not who("Sunday") and not who("$3 million")
+    where = answer_form("Where did the ferry run aground?")
+    assert where is not None and where("off Skye") and not where("October 20")

@@ -126,3 +126,15 @@ def test_unscored_answers_are_left_out():
     assert s["answer_questions"] == 1 and s["exact_match"] == 1.0
     assert s["recall@5"] is None and s["mrr"] is None
     assert s["refusal_precision"] is None and s["refusal_recall"] is None
+
+
+def test_refusal_recall_at_precision_sweeps_every_threshold():
+    from bot.evaluation.metrics import refusal_recall_at_precision
+
+    confidences = [0.1, 0.2, 0.3, 0.4, 0.5, 0.9]
+    unanswerable = [True, True, False, True, False, False]
+    # Refusing the 2 least confident: precision 1.0, recall 2/3; the 4 least: precision 0.75 (< 0.8).
+    assert refusal_recall_at_precision(confidences, unanswerable) == pytest.approx(2 / 3)
+    assert refusal_recall_at_precision(confidences, unanswerable, floor=0.75) == 1.0
+    assert refusal_recall_at_precision(confidences, [False] * 6) is None
+    assert refusal_recall_at_precision([None, 0.5], [True, False]) is None

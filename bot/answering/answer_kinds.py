@@ -1,0 +1,146 @@
+"""What kind of span answers a question, judged by its words: the question's form is evidence.
+
+"How old" wants an age, never a date; "how much did it cost" a sum of money, never a percentage;
+"when" a date or a time; "who" and "where" a name or a noun phrase, never a bare number or a day.
+A span of the wrong kind is not the answer (the reader then looks at its runners-up, and refuses
+when none has the kind). Checks are plain patterns on the span's words, fast enough for every
+candidate span of every passage, and they only rule out: a span that passes may still be wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bot.answering.question import AGE, COUNTRY, DURATION, MONEY, NUMBER, ORG, PERSON, PLACE, SHARE, TIME, expected_types
+
+SpanCheck = Callable[[str], bool]
+
+_AMOUNT_OF_TIME = re.compile(
+    r"\b(\d[\d,.]*|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few|many|dozens?|hundreds?)"
+    r"[\s-]+(more\s+)?(seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centuries)\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+    r"|hundreds?|thousands?|millions?|billions?|dozens?|half|quarter|third)\b",
+    re.I,
+)
+_MONEY = re.compile(
+    r"[$€£¥₹]|\b(dollars?|euros?|pounds?|yen|yuan|rupees?|francs?|cents?|pence|usd|eur|gbp|million|billion|trillion|bn|m)\b", re.I
+)
+_PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.I)
+_SHARE_WORDS = re.compile(r"\b(half|a third|two[- ]thirds|a quarter|three[- ]quarters|one in \w+|\w+ in (ten|\d+))\b", re.I)
+_MONTH = r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?"
+_WEEKDAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_CALENDAR = re.compile(rf"\b({_MONTH}|{_WEEKDAY})\b\.?", re.I)
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b")
+_TIME_WORDS = re.compile(
+    r"\b(today|yesterday|tomorrow|tonight|morning|afternoon|evening|night|noon|midnight|week|weekend|month|year|decade|century|"
+    r"centuries|ago|spring|summer|autumn|fall|winter|season|quarter|era|age|period|dynasty|reign|war|times?|later|earlier|"
+    r"since|until|before|after|during|when|dawn|dusk|hours?|minutes?|days?|bc|bce|ad|ce)\b|\d{1,2}[:.]\d{2}|\b[ap]\.?m\b|\d(st|nd|rd|th)\b",
+    re.I,
+)
+_LETTERS = re.compile(r"[A-Za-z]{2,}")
+_AGE_WORDS = re.compile(r"\b(years?[- ]old|aged?|years?)\b", re.I)
+
+
+def is_amount_of_time(text: str) -> bool:
+    """ "four hours", "3 months", "a decade": an answer to "how long", unlike "the end of September"."""
+    return bool(_AMOUNT_OF_TIME.search(text))
+
+
+def has_number(text: str) -> bool:
+    return bool(_NUMBER.search(text))
+
+
+def is_percentage(text: str) -> bool:
+    return has_number(text) and bool(_PERCENT.search(text))
+
+
+def is_money(text: str) -> bool:
+    """ "$1.2 billion", "45 million euros": an answer to "how much did it cost", unlike "55,000" seats or "24 percent"."""
+    return has_number(text) and bool(_MONEY.search(text)) and not _PERCENT.search(text)
+
+
+def is_date(text: str) -> bool:
+    """A day, a month or a year is named: "March 3", "Monday", "in 2019"."""
+    return bool(_CALENDAR.search(text) or _YEAR.search(text))
+
+
+def is_time(text: str) -> bool:
+    """An answer to "when": a date, a year, or words for a time ("last week", "after the war", "3:15 p.m.")."""
+    return is_date(text) or bool(_TIME_WORDS.search(text))
+
+
+def is_year(text: str) -> bool:
+    """An answer to "in what year": one year ("2002", "in 1998"), not a span of several ("2012 to 2018")."""
+    return len({m.group(1) for m in _YEAR.finditer(text)}) == 1
+
+
+def is_age(text: str) -> bool:
+    """ "48", "48-year-old", "aged 48", "in her fifties": a number of years, not a date."""
+    if not has_number(text) or _PERCENT.search(text) or _MONEY.search(text) and not _AGE_WORDS.search(text):
+        return False
+    return not (_CALENDAR.search(text) or _YEAR.search(text) and not _AGE_WORDS.search(text))
+
+
+def is_count(text: str) -> bool:
+    """An answer to "how many": a number that is neither a date nor a percentage."""
+    return has_number(text) and not _PERCENT.search(text) and not is_date(text)
+
+
+def is_quantity(text: str) -> bool:
+    """An answer to "how much" (not money) or "how large": a number, not a date."""
+    return has_number(text) and not is_date(text)
+
+
+def is_share(text: str) -> bool:
+    return is_percentage(text) or bool(_SHARE_WORDS.search(text))
+
+
+def is_duration(text: str) -> bool:
+    """An answer to "how long": an amount of time or a measure ("four hours", "1.2 km"), never a day."""
+    return is_amount_of_time(text) or (has_number(text) and not is_date(text))
+
+
+def is_name_or_phrase(text: str) -> bool:
+    """An answer to "who" or "where": words, not a bare number, a sum, a share or a date."""
+    if not _LETTERS.search(text):
+        return False
+    if is_money(text) or is_percentage(text):
+        return False
+    words = _LETTERS.findall(text)
+    calendar = sum(bool(_CALENDAR.fullmatch(w)) for w in words)
+    return not (calendar and calendar == len(words)) and not (_YEAR.search(text) and len(words) <= 1)
+
+
+_CHECKS: dict[tuple[str, ...], SpanCheck] = {
+    MONEY: is_money,
+    DURATION: is_duration,
+    AGE: is_age,
+    SHARE: is_share,
+    TIME: is_time,
+    PERSON: is_name_or_phrase,
+    PLACE: is_name_or_phrase,
+    COUNTRY: is_name_or_phrase,
+    ORG: is_name_or_phrase,
+}
+_HOW_MANY = re.compile(r"\bhow many\b", re.I)
+_WHAT_YEAR = re.compile(r"\b(what|which) year\b", re.I)
+
+
+def answer_form(question: str) -> SpanCheck | None:
+    """What a short answer to `question` must look like, from the kind of question: a sum of money
+    for "how much did it cost", an age for "how old", a share for "what percentage", a count for
+    "how many", one year for "what year", a date or time for "when", words (not a number or a day) for "who" and "where".
+    None for open questions ("what", "why"), whose answers take too many forms to check."""
+    wanted = expected_types(question)
+    if wanted == TIME and _WHAT_YEAR.search(question):
+        return is_year
+    if wanted == NUMBER:
+        return is_count if _HOW_MANY.search(question) else is_quantity
+    return _CHECKS.get(wanted)
+
+
+FIGURE_CHECKS: frozenset[SpanCheck] = frozenset({is_money, is_duration, is_age, is_share, is_count, is_quantity})
