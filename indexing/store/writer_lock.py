@@ -102,7 +102,8 @@ def hold_writer(lock: WriterLock, wait: float | None = None, on_wait: Callable[[
         try:
             lock.release()
         except Exception as exc:  # the lease expires, the connection's lock goes with it: nothing stays held
-            log.warning("could not release the writer lock on %s cleanly (%s)", lock.location, exc)
+            # Debug only: the failure that stopped the sync (a store gone away) is already said in its one line.
+            log.debug("could not release the writer lock on %s cleanly (%s)", lock.location, exc)
 
 
 class _Keeper(threading.Thread):

@@ -5,28 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 import bot.cli as cli
+from testsupport.cli_runner import run
 from testsupport.corpora import SEED_FILE, SEED_TEXT, write_txt_article
 from testsupport.servers import free_port
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch, embedder):
-    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("NEWSBOT_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("NEWSBOT_EMBED_BACKEND", "torch")
-    for name in ("CHROMA_HOST", "NEWSBOT_LLM", "NEWSBOT_CORPUS", "NEWSBOT_SEEDS"):
-        monkeypatch.delenv(name, raising=False)
-    cli.load_settings.cache_clear()
-    runner = CliRunner()
-
-    def invoke(*args: str, stdin: str | None = None):
-        cli.load_settings.cache_clear()
-        return runner.invoke(cli.app, list(args), input=stdin)
-
-    return invoke
 
 
 def test_ask_json_on_a_fresh_install_indexes_the_seeds_first(run):

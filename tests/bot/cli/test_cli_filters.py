@@ -5,28 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 import bot.cli as cli
 from indexing.settings import bundled_seeds_dir
+from testsupport.cli_runner import run
 
 QUESTION = "Who led the US delegation?"
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch, embedder):
-    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("NEWSBOT_CONFIG", str(tmp_path / "none.toml"))
-    monkeypatch.setenv("NEWSBOT_EMBED_BACKEND", "torch")
-    for name in ("CHROMA_HOST", "NEWSBOT_LLM", "NEWSBOT_CORPUS", "NEWSBOT_SEEDS"):
-        monkeypatch.delenv(name, raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, stdin: str | None = None):
-        cli.load_settings.cache_clear()
-        return runner.invoke(cli.app, list(args), input=stdin)
-
-    return invoke
 
 
 def test_ask_inside_a_folder_and_a_period_answers(run):

@@ -1,0 +1,26 @@
+"""`newsbot` in-process through typer's runner, so the model loads once per test session."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import bot.cli as cli
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, embedder):
+    """Invoke the CLI with a fresh data dir, no config file and none of the user's newsbot settings."""
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSBOT_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("NEWSBOT_EMBED_BACKEND", "torch")
+    for name in ("CHROMA_HOST", "NEWSBOT_LLM", "NEWSBOT_CORPUS", "NEWSBOT_SEEDS"):
+        monkeypatch.delenv(name, raising=False)
+    cli.load_settings.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None):
+        cli.load_settings.cache_clear()
+        return runner.invoke(cli.app, list(args), input=stdin)
+
+    return invoke
