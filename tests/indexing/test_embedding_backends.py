@@ -38,7 +38,11 @@ SPANS = [[(11, 74), (75, 92)], [(7, 92)], [(0, 26)], [(0, 12)]]
 def graphs(tmp_path_factory, embedder):
     """Both graphs exported once for the module (each export takes a few seconds)."""
     folder = tmp_path_factory.mktemp("graphs")
-    return {p: export_graph(embedder, graph_path(folder, embedder.name, p), p) for p in ("fp32", "int8")}
+    root_level = logging.getLogger().level
+    exported = {p: export_graph(embedder, graph_path(folder, embedder.name, p), p) for p in ("fp32", "int8")}
+    # The quantizer's chatter is quieted for its own call only: a process's later warnings still show.
+    assert logging.getLogger().level == root_level
+    return exported
 
 
 def _onnx(embedder, graph, precision, threads=1, batch_size=32):

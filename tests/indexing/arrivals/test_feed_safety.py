@@ -209,15 +209,17 @@ def test_an_old_expat_is_said_once(monkeypatch):
     # The records are caught at the module's own logger: an earlier test's logging setup (the CLI's,
     # bolt's) may have disabled it or stopped its parents passing records on.
     monkeypatch.setattr(feeds.log, "disabled", False)
-    monkeypatch.setattr(feeds.log, "level", logging.WARNING)
+    level = feeds.log.level
+    feeds.log.setLevel(logging.WARNING)  # setLevel, not the attribute: it also clears the loggers' cached levels
     caught: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = caught.append  # type: ignore[method-assign]
     feeds.log.addHandler(handler)
-    try:
-        parse_feed(FEED)
-        parse_feed(FEED)
+    try:  # through `feeds` itself: the module a test imported at its top may since have been imported anew
+        feeds.parse_feed(FEED)
+        feeds.parse_feed(FEED)
     finally:
         feeds.log.removeHandler(handler)
+        feeds.log.setLevel(level)
     warned = [r.getMessage() for r in caught if "expat" in r.getMessage()]
     assert len(warned) == 1 and "expat_2.5.0" in warned[0] and "2.7.2" in warned[0]
