@@ -15,7 +15,6 @@ import functools
 import hashlib
 import io
 import json
-import logging
 import re
 import threading
 import time
@@ -28,12 +27,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from indexing.arrivals.expat import warn_if_old_expat
 from indexing.arrivals.feed_registry import FeedRegistry, FeedState, RegistryData, SeenItem, normalize_url, now_iso, write_atomically
 from indexing.arrivals.fetching import Fetched, FetchError, fetch
 from indexing.errors import ArticleError
 from indexing.sources.article import parse_date
-
-log = logging.getLogger(__name__)
 
 __all__ = ["FeedPoller", "PollReport", "FeedResult", "FetchError", "Fetched", "fetch", "parse_feed", "extract_item", "item_path"]
 
@@ -139,29 +137,6 @@ class SavedArticle:
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
-
-
-# feedparser reads feeds with Python's expat, and Python carries its own copy: 3.11.7's is 2.5.0. Expat
-# 2.6.0 (CVE-2023-52425), 2.6.3 (CVE-2024-45490/45491/45492), 2.7.0 (CVE-2024-8176) and 2.7.2
-# (CVE-2025-59375) fixed flaws that untrusted XML reaches (docs/security.md).
-MIN_EXPAT = (2, 7, 2)
-_expat_checked = threading.Event()
-
-
-def warn_if_old_expat() -> None:
-    """Once per process: a warning when this Python's expat predates MIN_EXPAT."""
-    if _expat_checked.is_set():
-        return
-    _expat_checked.set()
-    import pyexpat
-
-    if tuple(pyexpat.version_info) < MIN_EXPAT:
-        log.warning(
-            "this Python parses feeds with %s, older than expat %s that fixed flaws untrusted XML can reach; "
-            "run a newer Python patch release (docs/security.md)",
-            pyexpat.EXPAT_VERSION,
-            ".".join(map(str, MIN_EXPAT)),
-        )
 
 
 def parse_feed(body: bytes, content_type: str = "") -> tuple[str, list[FeedItem], list[ItemProblem], str]:

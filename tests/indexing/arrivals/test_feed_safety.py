@@ -201,25 +201,25 @@ def test_an_old_expat_is_said_once(monkeypatch):
     """Issue 25, item 7: this machine's Python 3.11.7 bundles expat 2.5.0, which parses untrusted feed XML."""
     import pyexpat
 
-    from indexing.arrivals import feeds
+    from indexing.arrivals import expat, feeds
 
-    monkeypatch.setattr(feeds, "_expat_checked", threading.Event())
+    monkeypatch.setattr(expat, "_expat_checked", threading.Event())
     monkeypatch.setattr(pyexpat, "version_info", (2, 5, 0))
     monkeypatch.setattr(pyexpat, "EXPAT_VERSION", "expat_2.5.0")
     # The records are caught at the module's own logger: an earlier test's logging setup (the CLI's,
     # bolt's) may have disabled it or stopped its parents passing records on.
-    monkeypatch.setattr(feeds.log, "disabled", False)
-    level = feeds.log.level
-    feeds.log.setLevel(logging.WARNING)  # setLevel, not the attribute: it also clears the loggers' cached levels
+    monkeypatch.setattr(expat.log, "disabled", False)
+    level = expat.log.level
+    expat.log.setLevel(logging.WARNING)  # setLevel, not the attribute: it also clears the loggers' cached levels
     caught: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = caught.append  # type: ignore[method-assign]
-    feeds.log.addHandler(handler)
+    expat.log.addHandler(handler)
     try:  # through `feeds` itself: the module a test imported at its top may since have been imported anew
         feeds.parse_feed(FEED)
         feeds.parse_feed(FEED)
     finally:
-        feeds.log.removeHandler(handler)
-        feeds.log.setLevel(level)
+        expat.log.removeHandler(handler)
+        expat.log.setLevel(level)
     warned = [r.getMessage() for r in caught if "expat" in r.getMessage()]
     assert len(warned) == 1 and "expat_2.5.0" in warned[0] and "2.7.2" in warned[0]
