@@ -32,6 +32,7 @@ from indexing.sources.article import Article
 from indexing.store.connect import open_client
 from indexing.store.format import format_fields
 from indexing.store.guard import GuardedCollection
+from indexing.store.paging import WRITE_BATCH, read_all
 from indexing.store.records import (
     ArticleRecord,
     PreparedArticle,
@@ -45,12 +46,6 @@ from indexing.text import minhash
 from indexing.text.chunking import Chunk
 
 META_ID = "__newsbot_meta__"
-_BATCH = 1000  # well under Chroma's max batch (5,461 here)
-# Chroma's embedded store binds each id of a read's result as one SQL variable, and SQLite takes at
-# most 32,766: a read of more records fails ("too many SQL variables"). Reads that may return that
-# many go in pages of this size (a page with a filter costs ~0.4 s per 10,000 records, measured).
-READ_PAGE = 10_000
-READ_OVERLAP = _BATCH
 _REGISTRY_VECTOR = [1.0]  # the registry needs no vectors; Chroma needs one per record
 # How long a removed article's tombstone stays: a reader that caught up longer ago reads the whole registry.
 REMOVED_KEPT_NS = 7 * 24 * 3600 * 10**9
@@ -139,7 +134,7 @@ class ChunkStore:
 
     # ---- the registry -------------------------------------------------------------------------
     def article_records(self) -> dict[str, ArticleRecord]:
-        return {i: record_from_meta(i, m) for i, m in _read_all(self.articles, where={"kind": "article"}, include=["metadatas"])}
+        return {i: record_from_meta(i, m) for i, m in read_all(self.articles, where={"kind": "article"}, include=["metadatas"])}
 
     def committed_hashes(self) -> dict[str, str]:
         """article id -> committed sha256, for every article."""
@@ -163,7 +158,7 @@ class ChunkStore:
         by the writers' clocks: a cost in proportion to what changed. Removals older than
         REMOVED_KEPT_NS are forgotten; a reader further behind reads `article_records()` instead."""
         changes: dict[str, ArticleRecord | None] = {}
-        for article_id, meta in _read_all(self.articles, where={"changed": {"$gt": int(since_ns)}}, include=["metadatas"]):
+        for article_id, meta in read_all(self.articles, where={"changed": {"$gt": int(since_ns)}}, include=["metadatas"]):
             kind = meta.get("kind")
             if kind == "article":
                 changes[article_id] = record_from_meta(article_id, meta)
@@ -183,7 +178,7 @@ class ChunkStore:
             return {}
         where = bands[0] if len(bands) == 1 else {"$or": bands}
         copies: dict[str, list[ArticleRecord]] = {}
-        for other_id, meta in _read_all(self.articles, where=where, include=["metadatas"]):
+        for other_id, meta in read_all(self.articles, where=where, include=["metadatas"]):
             other = minhash.decode(str(meta.get("minhash", "")))
             if meta.get("kind") != "article" or not meta.get("sha256") or other is None:
                 continue
@@ -196,7 +191,7 @@ class ChunkStore:
     def write_articles(self, items: Sequence[PreparedArticle]) -> None:
         """Add or replace several articles with four writes in all (plus one delete per replaced one).
 
-        The chunks of all the articles go in together (one upsert per `_BATCH` chunks), not one write
+        The chunks of all the articles go in together (one upsert per `WRITE_BATCH` chunks), not one write
         per article: each Chroma write costs ~30 ms whatever its size.
         """
         if not items:
@@ -254,8 +249,8 @@ class ChunkStore:
         )
 
     def _upsert_chunks(self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict[str, Any]]) -> None:
-        for lo in range(0, len(ids), _BATCH):
-            hi = lo + _BATCH
+        for lo in range(0, len(ids), WRITE_BATCH):
+            hi = lo + WRITE_BATCH
             self.chunks.upsert(ids=ids[lo:hi], embeddings=vectors[lo:hi], documents=documents[lo:hi], metadatas=metadatas[lo:hi])
 
     def remove_article(self, article_id: str) -> None:
@@ -269,7 +264,7 @@ class ChunkStore:
 
     def repair(self) -> list[str]:
         """Finish or undo articles a crash left pending; returns their ids."""
-        pending = _read_all(self.articles, where={"status": "pending"}, include=["metadatas"])
+        pending = read_all(self.articles, where={"status": "pending"}, include=["metadatas"])
         for article_id, meta in pending:
             committed = str(meta.get("sha256", ""))
             if committed:
@@ -325,9 +320,9 @@ class ChunkStore:
     def forget_removed(self, before_ns: int) -> None:
         """Drop the tombstones of articles removed before `before_ns`."""
         expired = {"$and": [{"kind": "removed"}, {"changed": {"$lt": int(before_ns)}}]}
-        old = [i for i, _ in _read_all(self.articles, where=expired, include=[])]  # ids only
-        for lo in range(0, len(old), _BATCH):
-            self.articles.delete(ids=old[lo : lo + _BATCH])
+        old = [i for i, _ in read_all(self.articles, where=expired, include=[])]  # ids only
+        for lo in range(0, len(old), WRITE_BATCH):
+            self.articles.delete(ids=old[lo : lo + WRITE_BATCH])
 
     # ---- reading ------------------------------------------------------------------------------
     def chunk_count(self) -> int:
@@ -402,19 +397,3 @@ def _stored_chunks(got: dict[str, Any]) -> Iterator[StoredChunk]:
     for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
         if m is not None and d is not None:  # deleted meanwhile by a concurrent sync
             yield StoredChunk.from_chroma(i, d, m)
-
-
-def _read_all(collection: Any, **get: Any) -> list[tuple[str, dict[str, Any]]]:
-    """(id, metadata) of every record `collection.get(**get)` finds, read READ_PAGE at a time.
-    Pages are by position, and a record deleted meanwhile moves the later ones up: so each page
-    starts READ_OVERLAP records before the previous one ended (writers delete at most _BATCH
-    records a call), and the repeats are dropped."""
-    found: dict[str, dict[str, Any]] = {}
-    offset = 0
-    while True:
-        got = collection.get(limit=READ_PAGE, offset=offset, **get)
-        metadatas = got.get("metadatas") or [{}] * len(got["ids"])
-        found.update((i, dict(m or {})) for i, m in zip(got["ids"], metadatas))
-        if len(got["ids"]) < READ_PAGE:
-            return list(found.items())
-        offset += READ_PAGE - READ_OVERLAP

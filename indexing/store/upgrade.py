@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from indexing.store.chroma import ChunkStore, _read_all
+from indexing.store.chroma import ChunkStore
 from indexing.store.fields import filter_fields
 from indexing.store.format import STORE_FORMAT, check_writable, format_fields, stored_format
+from indexing.store.paging import read_all
 from indexing.store.records import StoredChunk
 from indexing.text.minhash import copy_fields
 
@@ -44,7 +45,7 @@ def upgrade(store: ChunkStore) -> int:
 
 def add_copy_fields(store: ChunkStore, batch: int = 100) -> int:
     """Give every article record without a MinHash signature one, from the text of its committed chunks."""
-    missing = [(i, m) for i, m in _read_all(store.articles, where={"kind": "article"}, include=["metadatas"]) if not m.get("minhash")]
+    missing = [(i, m) for i, m in read_all(store.articles, where={"kind": "article"}, include=["metadatas"]) if not m.get("minhash")]
     done = 0
     for lo in range(0, len(missing), batch):
         part = dict(missing[lo : lo + batch])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from indexing.store import chroma
+from indexing.store import chroma, paging
 from indexing.store.chroma import ChunkStore
 
 ARTICLE = {"kind": "article", "sha256": "a" * 64, "status": "ok", "title": "T", "n_chunks": 1}
@@ -29,8 +29,8 @@ def test_pages_overlap_so_a_record_deleted_between_pages_hides_no_other(index_se
     store = ChunkStore(index_settings)
     ids = [f"article-{n:02d}" for n in range(40)]
     _register(store, ids)
-    monkeypatch.setattr(chroma, "READ_PAGE", 10)
-    monkeypatch.setattr(chroma, "READ_OVERLAP", 3)
+    monkeypatch.setattr(paging, "READ_PAGE", 10)
+    monkeypatch.setattr(paging, "READ_OVERLAP", 3)
     real_get, pages = store.articles.get, []
 
     def get_then_delete(**kwargs):
