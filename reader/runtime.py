@@ -8,7 +8,6 @@ graph.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import math
@@ -58,14 +57,8 @@ class Calibration:
         """The calibrated chance that an answer with this answerability is right."""
         if not self.curve:
             return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, answerability))))
-        xs = [x for x, _ in self.curve]
-        i = bisect.bisect_left(xs, answerability)
-        if i == 0:
-            return self.curve[0][1]
-        if i == len(xs):
-            return self.curve[-1][1]
-        (x0, p0), (x1, p1) = self.curve[i - 1], self.curve[i]
-        return p0 + (p1 - p0) * (answerability - x0) / (x1 - x0) if x1 > x0 else p1
+        xs, ps = zip(*self.curve)
+        return float(np.interp(answerability, xs, ps))  # linear between the points, flat outside them
 
 
 def weights_available(weights_dir: Path = WEIGHTS_DIR) -> bool:

@@ -9,7 +9,7 @@
 3. The kind of question rules out spans of another kind (bot.answering.answer_kinds): "how old"
    is never answered with a date. When the best span has the wrong kind, a runner-up of the right
    kind answers; when none has it, the passage counts as not answering.
-4. Confidence is the calibrated probability that the answer is right (Platt scaling of the
+4. Confidence is the calibrated probability that the answer is right (a monotone curve of the
    answerability, fitted on held-apart questions: reader/weights/calibration.json); below
    `min_confidence` the answer is a plain refusal, with the closest passages listed apart.
 5. The latest report wins: when confident readings of several articles give different figures,
