@@ -265,7 +265,7 @@ def test_a_failure_inside_write_articles_leaves_nothing_half_visible(store, embe
 def test_chunks_of_many_articles_are_written_in_slices_under_the_batch_limit(store, embedder, monkeypatch):
     import indexing.store.chroma as store_module
 
-    monkeypatch.setattr(store_module, "_BATCH", 3)
+    monkeypatch.setattr(store_module, "WRITE_BATCH", 3)
     sizes = []
     real_upsert = store.chunks.upsert
 
