@@ -8,6 +8,7 @@ encoder's config.json, small enough to commit and enough to resume training from
 from __future__ import annotations
 
 import json
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -104,7 +105,15 @@ def export_onnx(model: ReaderModel, path: Path, quantize: bool = True) -> Path:
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
+            # The quantizer's advice to pre-process goes to the root logger on every call, onto a new
+            # user's terminal at the first question: quieted for this call only.
+            root = logging.getLogger()
+            level = root.level
+            root.setLevel(logging.ERROR)
+            try:
+                quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
+            finally:
+                root.setLevel(level)
             fp32.unlink()
         else:
             fp32.replace(partial)

