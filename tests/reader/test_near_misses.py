@@ -40,6 +40,13 @@ def test_an_antonym_is_used_only_where_the_passage_lacks_it():
     assert antonym(example("When was the city's largest turnout?", "since 1998", both), rng) is None
 
 
+def test_an_antonym_never_turns_the_winner_into_the_loser():
+    # "A defeated B" answers "Who lost?" without the word "lost": such a question is not unanswerable.
+    rng = random.Random(2)
+    assert antonym(example("Who won the Porto election?", "Rui Carvalho"), rng) is None
+    assert antonym(example("Who was mayor before Rui Carvalho?", "Teresa Moura"), rng) is None
+
+
 def test_a_changed_relation_asks_for_the_predecessor_or_the_runner_up_the_passage_does_not_name():
     rng = random.Random(3)
     made = changed_relation(example("Who is the mayor of Porto?", "Rui Carvalho"), rng)
