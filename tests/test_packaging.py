@@ -34,7 +34,7 @@ READER_PROBE = """
 import json, sys
 from bot import BotSettings, NewsBot
 from indexing import SettingsSource
-from reader.runtime import WEIGHTS_DIR
+from newsbot_reader.runtime import WEIGHTS_DIR
 
 data, cache, questions = sys.argv[1:4]
 env = {"NEWSBOT_DATA_DIR": data, "NEWSBOT_CACHE_DIR": cache, "NEWSBOT_CONFIG": data + "/none.toml"}
@@ -55,7 +55,7 @@ def installed(tmp_path_factory):
     for name in ("pyproject.toml", "README.md"):
         source.mkdir(exist_ok=True)
         shutil.copy2(REPO / name, source / name)
-    for name in ("bot", "indexing", "reader", "seeds", "prompts"):
+    for name in ("bot", "indexing", "newsbot_reader", "seeds", "prompts"):
         shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     wheels = tmp_path / "wheels"
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source)]

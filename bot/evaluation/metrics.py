@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from reader.metrics import exact_match, f1_score, normalize_answer
+from newsbot_reader.metrics import exact_match, f1_score, normalize_answer
 
 RECALL_KS = (1, 5, 10)
 MRR_CUTOFF = 10

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from reader.runtime import weights_digest
+from newsbot_reader.runtime import weights_digest
 from testsupport.cli import clean_env, newsbot
 
 

@@ -19,7 +19,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
-from reader.training.data import Example
+from newsbot_reader.training.data import Example
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last")
 ANTONYMS = {
@@ -166,7 +166,7 @@ MAKERS: dict[str, Callable[[Example, random.Random], str | None]] = {
 def near_misses(examples: Sequence[Example], share: float, rng: random.Random, kinds: Sequence[str] = tuple(MAKERS)) -> list[Example]:
     """For a `share` of the answerable examples, one near-miss each (the first kind, in a random order,
     that applies), labelled unanswerable on the same passage."""
-    from reader.training.negatives import unanswerable
+    from newsbot_reader.training.negatives import unanswerable
 
     made = []
     for example in examples:

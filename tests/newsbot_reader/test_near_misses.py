@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from reader.training.data import Example
-from reader.training.near_misses import antonym, attribute, changed_relation, changed_value, near_misses, negation
+from newsbot_reader.training.data import Example
+from newsbot_reader.training.near_misses import antonym, attribute, changed_relation, changed_value, near_misses, negation
 
 PASSAGE = (
     "Rui Carvalho of the Civic Alliance was elected mayor of Porto on Sunday, defeating the incumbent, Teresa Moura. "

@@ -1,9 +1,9 @@
-"""`python -m reader.training`: prepare the data, train (or resume), evaluate, publish the weights.
+"""`python -m newsbot_reader.training`: prepare the data, train (or resume), evaluate, publish the weights.
 
-    python -m reader.training                 # prepare once, then train or resume in the cache folder
-    python -m reader.training --evaluate      # score the best weights on the whole held-apart slice
-    python -m reader.training --publish       # copy the best weights into reader/weights (to commit)
-    python -m reader.training --calibrate DIR # re-fit DIR/calibration.json on the held-apart slice
+    python -m newsbot_reader.training                 # prepare once, then train or resume in the cache folder
+    python -m newsbot_reader.training --evaluate      # score the best weights on the whole held-apart slice
+    python -m newsbot_reader.training --publish       # copy the best weights into newsbot_reader/weights (to commit)
+    python -m newsbot_reader.training --calibrate DIR # re-fit DIR/calibration.json on the held-apart slice
 
 Needs only torch, transformers, tokenizers, safetensors and numpy (spaCy to prepare the entity
 swaps once; rich for a progress bar when it is there), so the `reader/` folder plus the data and
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reader.training.data import PREPARED, DataError, Example, load_squad, oversampled, read_prepared, write_prepared
+from newsbot_reader.training.data import PREPARED, DataError, Example, load_squad, oversampled, read_prepared, write_prepared
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 EVAL_SIZE = 1200  # held-apart examples scored during training: all real unanswerables, then answerables
@@ -41,11 +41,11 @@ def default_base() -> Path | None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from reader.training.loop import TrainConfig
+    from newsbot_reader.training.loop import TrainConfig
 
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(
-        prog="python -m reader.training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m newsbot_reader.training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", type=Path, default=CHECKOUT.parent / "shared" / "train", help="folder with the SQuAD files")
     parser.add_argument("--run-dir", type=Path, default=default_run_dir(), help="checkpoints, log and prepared data (outside the repo)")
@@ -65,7 +65,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--other-share", type=float, default=0.15, help="share of questions also asked of another paragraph")
     parser.add_argument("--swap-share", type=float, default=0.25, help="share of questions also asked with a swapped entity")
     parser.add_argument(
-        "--near-miss-share", type=float, default=0.3, help="share of questions also asked as a near miss (reader.training.near_misses)"
+        "--near-miss-share",
+        type=float,
+        default=0.3,
+        help="share of questions also asked as a near miss (newsbot_reader.training.near_misses)",
     )
     parser.add_argument(
         "--real-negative-copies", type=int, default=3, help="times each real SQuAD 2.0 unanswerable is trained on per epoch"
@@ -83,9 +86,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--publish",
         type=Path,
         nargs="?",
-        const=CHECKOUT / "reader" / "weights",
+        const=CHECKOUT / "newsbot_reader" / "weights",
         default=None,
-        help="copy run-dir/best into this folder (default reader/weights)",
+        help="copy run-dir/best into this folder (default newsbot_reader/weights)",
     )
     return parser.parse_args(argv)
 
@@ -95,7 +98,7 @@ def prepared_examples(args: argparse.Namespace) -> list[Example]:
     path = args.run_dir / PREPARED
     if path.is_file():
         return read_prepared(path)
-    from reader.training.negatives import load_spacy, with_negatives
+    from newsbot_reader.training.negatives import load_spacy, with_negatives
 
     print(f"preparing examples from {args.data} ...", file=sys.stderr)
     try:
@@ -141,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import torch
 
-    from reader import model as reader_model
-    from reader.features import load_tokenizer
-    from reader.training.batches import labelled_windows
-    from reader.training.loop import TrainConfig, evaluate, pick_device, train
+    from newsbot_reader import model as reader_model
+    from newsbot_reader.features import load_tokenizer
+    from newsbot_reader.training.batches import labelled_windows
+    from newsbot_reader.training.loop import TrainConfig, evaluate, pick_device, train
 
     torch.set_num_threads(args.threads)
     device = pick_device(args.device)
@@ -206,7 +209,7 @@ def publish(
 ) -> int:
     """Copy the best weights (fp16 safetensors + config) where the package ships them, calibrated on
     the held-apart slice with the int8 graph the bot runs (calibration.json beside them)."""
-    from reader.model import CONFIG_FILE, WEIGHTS_FILE
+    from newsbot_reader.model import CONFIG_FILE, WEIGHTS_FILE
 
     if not (best / WEIGHTS_FILE).is_file():
         print(f"error: no weights in {best}: train first", file=sys.stderr)
@@ -222,8 +225,8 @@ def publish(
 
 def recalibrate(weights_dir: Path, heldout: list[Example], tokenizer_json: Path, threads: int, run_dir: Path, share: float | None) -> int:
     """Fit and write `weights_dir/calibration.json` on the held-apart slice (the int8 graph the bot runs)."""
-    from reader.model import WEIGHTS_FILE
-    from reader.training.calibrate import calibrate, write_calibration
+    from newsbot_reader.model import WEIGHTS_FILE
+    from newsbot_reader.training.calibrate import calibrate, write_calibration
 
     if not (weights_dir / WEIGHTS_FILE).is_file():
         print(f"error: no weights in {weights_dir} ({WEIGHTS_FILE})", file=sys.stderr)

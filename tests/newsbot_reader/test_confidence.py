@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reader.training.confidence import best_min_confidence, calibrate_confidence, fit_isotonic, fit_platt, prior_weights, reliability
+from newsbot_reader.training.confidence import (
+    best_min_confidence,
+    calibrate_confidence,
+    fit_isotonic,
+    fit_platt,
+    prior_weights,
+    reliability,
+)
 
 
 def synthetic(n: int = 20_000, seed: int = 0):
@@ -86,7 +93,7 @@ def test_the_isotonic_curve_is_monotone_and_bends_where_a_sigmoid_cannot():
 def test_the_runtime_reads_the_curve_as_the_fit_wrote_it(tmp_path):
     import json
 
-    from reader.runtime import load_calibration
+    from newsbot_reader.runtime import load_calibration
 
     values, right = synthetic(4000, seed=3)
     report = calibrate_confidence(values, right.astype(float), right | (values > 0), ~(right | (values > 0)))

@@ -34,7 +34,7 @@ def write_squad_files(folder: Path) -> Path:
 
 def training_command(data: Path, run_dir: Path, max_steps: int) -> list[str]:
     return [
-        sys.executable, "-m", "reader.training", "--data", str(data), "--run-dir", str(run_dir), "--max-steps", str(max_steps),
+        sys.executable, "-m", "newsbot_reader.training", "--data", str(data), "--run-dir", str(run_dir), "--max-steps", str(max_steps),
         "--epochs", "3", "--batch-size", "4", "--checkpoint-every", "2", "--eval-every", "3", "--log-every", "1", "--threads", "1",
     ]  # fmt: skip
 
@@ -96,8 +96,8 @@ def test_the_held_apart_slice_is_scored_and_the_best_weights_saved(trained):
 
 
 def test_the_trained_weights_export_to_an_int8_graph_that_reads_without_torch(trained, tmp_path, caplog):
-    from reader.model import export_onnx, load
-    from reader.runtime import ReaderSession
+    from newsbot_reader.model import export_onnx, load
+    from newsbot_reader.runtime import ReaderSession
 
     root_level = logging.getLogger().level
     with caplog.at_level(logging.WARNING):
@@ -116,10 +116,10 @@ def test_the_trained_weights_export_to_an_int8_graph_that_reads_without_torch(tr
 @pytest.fixture(scope="module")
 def windows(trained):
     """The tiny set's training windows and the base encoder, for in-process runs."""
-    from reader.features import load_tokenizer
-    from reader.training.__main__ import default_base
-    from reader.training.batches import labelled_windows
-    from reader.training.data import load_squad
+    from newsbot_reader.features import load_tokenizer
+    from newsbot_reader.training.__main__ import default_base
+    from newsbot_reader.training.batches import labelled_windows
+    from newsbot_reader.training.data import load_squad
 
     base = default_base()
     assert base is not None
@@ -132,8 +132,8 @@ def test_sigterm_stops_cleanly_with_a_checkpoint(windows, tmp_path):
     """In-process: SIGTERM during training finishes the step, checkpoints, and reports the stop."""
     import torch
 
-    from reader import model as reader_model
-    from reader.training.loop import TrainConfig, train
+    from newsbot_reader import model as reader_model
+    from newsbot_reader.training.loop import TrainConfig, train
 
     base, tokenizer, items = windows
 
@@ -149,7 +149,7 @@ def test_sigterm_stops_cleanly_with_a_checkpoint(windows, tmp_path):
 
 def test_publish_copies_the_best_weights_and_calibrates_them_on_the_held_apart_slice(trained, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "reader.training", "--data", str(trained["data"]), "--run-dir", str(trained["run_dir"])]
+    command = [sys.executable, "-m", "newsbot_reader.training", "--data", str(trained["data"]), "--run-dir", str(trained["run_dir"])]
     done = subprocess.run([*command, "--publish", str(tmp_path / "weights")], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     calibration = json.loads((tmp_path / "weights" / "calibration.json").read_text(encoding="utf-8"))
@@ -157,7 +157,7 @@ def test_publish_copies_the_best_weights_and_calibrates_them_on_the_held_apart_s
     assert "squad2-unanswerable" in calibration["refusal_recall_by_kind"]
     assert (tmp_path / "weights" / "reader.fp16.safetensors").is_file()
 
-    from reader.runtime import load_calibration
+    from newsbot_reader.runtime import load_calibration
 
     assert load_calibration(tmp_path / "weights").signal == calibration["signal"]
 
@@ -165,8 +165,8 @@ def test_publish_copies_the_best_weights_and_calibrates_them_on_the_held_apart_s
 def test_finish_at_ends_a_resumed_run_early_with_its_learning_rate_decayed_to_zero(windows, tmp_path):
     import torch
 
-    from reader import model as reader_model
-    from reader.training.loop import TrainConfig, train
+    from newsbot_reader import model as reader_model
+    from newsbot_reader.training.loop import TrainConfig, train
 
     base, tokenizer, items = windows
     run_dir = tmp_path / "run"

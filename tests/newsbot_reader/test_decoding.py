@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from reader.decoding import ALTERNATIVES, best_span
-from reader.features import load_tokenizer, windows_for
-from reader.training.__main__ import default_base
+from newsbot_reader.decoding import ALTERNATIVES, best_span
+from newsbot_reader.features import load_tokenizer, windows_for
+from newsbot_reader.training.__main__ import default_base
 
 PASSAGE = "The talks lasted four hours on Monday in Brussels."
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from reader.decoding import SpanGuess, best_span
-from reader.features import MAX_TOKENS, STRIDE, Window, pad_batch, windows_for
+from newsbot_reader.decoding import SpanGuess, best_span
+from newsbot_reader.features import MAX_TOKENS, STRIDE, Window, pad_batch, windows_for
 
 Backend = Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray, np.ndarray]]
 

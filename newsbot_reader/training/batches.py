@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from reader.features import Window, pad_batch, windows_for
-from reader.training.data import Example
+from newsbot_reader.features import Window, pad_batch, windows_for
+from newsbot_reader.training.data import Example
 
 TOKENIZE_BATCH = 2048
 

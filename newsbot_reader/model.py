@@ -1,7 +1,7 @@
 """The reader network (torch): a BERT encoder with a span head and a has-answer head.
 
-Used to train (reader.training) and, once per weights file, to export the ONNX graph that answers
-queries without torch (reader.runtime). Weights are stored as one fp16 safetensors file plus the
+Used to train (newsbot_reader.training) and, once per weights file, to export the ONNX graph that answers
+queries without torch (newsbot_reader.runtime). Weights are stored as one fp16 safetensors file plus the
 encoder's config.json, small enough to commit and enough to resume training from.
 """
 

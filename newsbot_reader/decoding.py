@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reader.features import Window
+from newsbot_reader.features import Window
 
 MAX_ANSWER_TOKENS = 30
 TOP_N = 20

@@ -7,7 +7,7 @@ import gzip
 import json
 from pathlib import Path
 
-from reader.training.data import HELDOUT_DEV_TITLES, SQUAD11, SQUAD20_DEVTRAIN, SQUAD20_SAMPLE, load_squad, oversampled
+from newsbot_reader.training.data import HELDOUT_DEV_TITLES, SQUAD11, SQUAD20_DEVTRAIN, SQUAD20_SAMPLE, load_squad, oversampled
 
 
 def row(id_: str, title: str, impossible: bool) -> dict:

@@ -1,7 +1,7 @@
 """Training examples for the reader: SQuAD questions, split by article, plus made unanswerables.
 
 SQuAD 1.1 has no unanswerable questions; the SQuAD 2.0 sample and dev articles bring 1,975 real
-ones, so more negatives are made (reader.training.negatives, reader.training.near_misses): the
+ones, so more negatives are made (newsbot_reader.training.negatives, newsbot_reader.training.near_misses): the
 question against another paragraph of its article, with its key entity swapped, and near misses
 (negated, a changed value or relation, an attribute the passage never gives). The articles of
 the SQuAD 2.0 sample and 3 of the dev articles are held apart from training: with their real

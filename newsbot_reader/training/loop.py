@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from reader import model as reader_model
-from reader.reading import read_passages
-from reader.training.batches import Labelled, batch_plan, tensors
-from reader.training.data import Example
-from reader.training.evaluate import SIGNALS, Scores, score
+from newsbot_reader import model as reader_model
+from newsbot_reader.reading import read_passages
+from newsbot_reader.training.batches import Labelled, batch_plan, tensors
+from newsbot_reader.training.data import Example
+from newsbot_reader.training.evaluate import SIGNALS, Scores, score
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class StopRequested:
 def torch_backend(
     model: reader_model.ReaderModel, device: torch.device
 ) -> Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The model as a `reader.reading` backend (no gradients, eval mode, same autocast as training)."""
+    """The model as a `newsbot_reader.reading` backend (no gradients, eval mode, same autocast as training)."""
 
     def run(batch: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         inputs = {k: torch.from_numpy(batch[k]).to(device) for k in reader_model.INPUT_NAMES}

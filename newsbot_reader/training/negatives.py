@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from reader.training.data import Example
+from newsbot_reader.training.data import Example
 
 # Entity types whose swap changes what is asked; ORDINAL/PERCENT/MONEY swaps often still match.
 SWAP_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW", "LANGUAGE", "DATE"})
@@ -89,7 +89,7 @@ def with_negatives(
 ) -> list[Example]:
     """The examples plus the made negatives (other paragraph, entity swap, and the near misses of
     `near_misses.py`), per split (held-out negatives stay held out)."""
-    from reader.training.near_misses import near_misses
+    from newsbot_reader.training.near_misses import near_misses
 
     examples = list(examples)
     out = list(examples)

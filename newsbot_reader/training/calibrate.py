@@ -1,6 +1,6 @@
 """Calibrate shipped weights: read the held-apart slice with the int8 graph the bot will run, pick
 the no-answer signal and threshold that maximise F1 there, fit the confidence (the probability
-that an answer is right, reader.training.confidence) and record them (calibration.json)."""
+that an answer is right, newsbot_reader.training.confidence) and record them (calibration.json)."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from reader.decoding import SpanGuess
-from reader.metrics import f1_score
-from reader.runtime import CALIBRATION_FILE, ReaderSession, weights_digest
-from reader.training.confidence import UNANSWERABLE_SHARE, Curve, calibrate_confidence
-from reader.training.data import Example
-from reader.training.evaluate import SIGNALS, score, signal
+from newsbot_reader.decoding import SpanGuess
+from newsbot_reader.metrics import f1_score
+from newsbot_reader.runtime import CALIBRATION_FILE, ReaderSession, weights_digest
+from newsbot_reader.training.confidence import UNANSWERABLE_SHARE, Curve, calibrate_confidence
+from newsbot_reader.training.data import Example
+from newsbot_reader.training.evaluate import SIGNALS, score, signal
 
 
 def read_heldout(weights_dir: Path, heldout: Sequence[Example], tokenizer_json: Path, threads: int = 1) -> list[SpanGuess | None]:
     """The held-apart slice read by the int8 graph the bot will run."""
-    from reader.model import export_onnx, load
+    from newsbot_reader.model import export_onnx, load
 
     with tempfile.TemporaryDirectory(prefix="newsbot-reader-") as tmp:
         graph = export_onnx(load(weights_dir), Path(tmp) / "reader.int8.onnx")

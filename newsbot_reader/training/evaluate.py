@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reader.decoding import SpanGuess
-from reader.metrics import exact_match, f1_score
-from reader.training.data import Example
+from newsbot_reader.decoding import SpanGuess
+from newsbot_reader.metrics import exact_match, f1_score
+from newsbot_reader.training.data import Example
 
 SIGNALS = ("margin", "has_answer", "combined")
 

@@ -1,6 +1,6 @@
 """The reader on the query path: an int8 ONNX graph run by onnxruntime, no torch.
 
-The package ships fp16 weights (reader/weights); the ONNX graph is derived from them once per
+The package ships fp16 weights (newsbot_reader/weights); the ONNX graph is derived from them once per
 weights file, by `ensure_onnx` (which needs torch, like the embedding model's export), and kept
 in a cache folder under a name that carries the weights' hash, so new weights never meet an old
 graph.
@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from reader.decoding import SpanGuess
-from reader.features import load_tokenizer
-from reader.reading import read_passages
+from newsbot_reader.decoding import SpanGuess
+from newsbot_reader.features import load_tokenizer
+from newsbot_reader.reading import read_passages
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS_FILE = "reader.fp16.safetensors"
@@ -35,10 +35,10 @@ class Calibration:
 
     `score` is the answerability evidence (`signal` minus `threshold`: > 0 answers); `probability`
     maps it to the chance that the answer is right (a monotone curve fitted on held-apart questions,
-    reader.training.confidence; without one, the sigmoid); `min_confidence` is the probability below
+    newsbot_reader.training.confidence; without one, the sigmoid); `min_confidence` is the probability below
     which the bot refuses."""
 
-    signal: str = "combined"  # margin | has_answer | combined (reader.decoding.SpanGuess)
+    signal: str = "combined"  # margin | has_answer | combined (newsbot_reader.decoding.SpanGuess)
     threshold: float = 0.0
     curve: tuple[tuple[float, float], ...] = ()  # (answerability, probability), increasing
     min_confidence: float | None = None  # None: the answerer's own default
@@ -97,7 +97,7 @@ def ensure_onnx(cache_dir: Path, weights_dir: Path = WEIGHTS_DIR) -> Path:
     path = onnx_path(cache_dir, weights_dir)
     if path.is_file():
         return path
-    from reader.model import export_onnx, load
+    from newsbot_reader.model import export_onnx, load
 
     return export_onnx(load(weights_dir), path)
 

@@ -1,0 +1,1 @@
+"""Training the reader on SQuAD with made unanswerables: `python -m newsbot_reader.training` (see README)."""

@@ -1,1 +1,0 @@
-"""newsbot's own reading-comprehension model: trained here (reader.training), shipped in reader/weights."""

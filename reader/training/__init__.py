@@ -1,1 +1,0 @@
-"""Training the reader on SQuAD with made unanswerables: `python -m reader.training` (see README)."""
