@@ -7,7 +7,7 @@ LangChain Runnable ({"question", "history", "as_of"} -> Answer) for users' own L
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from functools import cached_property
@@ -82,9 +82,11 @@ class NewsBot:
         explain: bool = False,
         as_of: date | None = None,
         filters: Filters | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> Answer:
         """Answer `question` (a follow-up of `history`), asked on `as_of` (default today: see bot.retrieval.timescope),
-        from the articles that pass `filters` (bot.retrieval.filters)."""
+        from the articles that pass `filters` (bot.retrieval.filters). `on_text` receives the answer's text as a
+        generative model writes it (raw: citation numbers as the model wrote them), before the Answer is checked."""
         began = time.perf_counter()
         request = self.request(question, history, as_of)
         # Candidate passages: more than we cite, so the answerer can choose among them.
@@ -92,7 +94,7 @@ class NewsBot:
         if result.empty_because:  # the filters left no article: say which, do not ask the answerer
             answer = Answer(result.empty_because, (), False, question=request.question, standalone_question=request.standalone)
         else:
-            answer = self.answerer.answer(replace(request, query_vector=result.query_vector), result.passages)
+            answer = self.answerer.answer(replace(request, query_vector=result.query_vector, on_text=on_text), result.passages)
             answer = fold_copies(answer, self.index.store)  # a wire copy's passage is cited once, from the earliest
         trace: dict[str, Any] = {"answerer": self.answerer.name, **answer.trace}
         if explain:

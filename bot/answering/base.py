@@ -7,7 +7,7 @@ generative model (a setting).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -25,6 +25,9 @@ class Request:
     history: tuple[Turn, ...] = ()
     as_of: date | None = None  # the day it is asked (None: today)
     query_vector: Any = None  # the standalone question's embedding, when retrieval computed it
+    # Called with each piece of the answer's text as it is written (a generative model's tokens), for faces that
+    # stream; the finished Answer is still the one truth. Answerers that write no text as they go never call it.
+    on_text: Callable[[str], None] | None = None
 
     @property
     def condensed(self) -> bool:

@@ -11,7 +11,7 @@ still sentences of the indexed articles: for each cited passage, its sentence cl
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -85,15 +85,27 @@ class GenerativeAnswerer:
     def from_settings(cls, settings: BotSettings) -> GenerativeAnswerer:
         return cls(chat_model(settings), settings.llm_base_url or settings.llm or "", settings.top_k)
 
-    def _invoke(self, prompt: str | list[tuple[str, str]]) -> str:
+    def _invoke(self, prompt: str | list[tuple[str, str]], on_text: Callable[[str], None] | None = None) -> str:
+        """The model's reply; with `on_text`, streamed (`model.stream`) and handed over piece by piece as it comes."""
+        if on_text is not None:
+            pieces = []
+            for piece in self._stream(prompt):  # on_text runs here, outside the model's error handling
+                pieces.append(piece)
+                on_text(piece)
+            return "".join(pieces).strip()
         try:
             reply = self.model.invoke(prompt)
         except Exception as exc:  # the client raises many transport and API error types
             raise ModelError(f"the language model at {self.endpoint} failed: {exc.__class__.__name__}: {exc}") from exc
-        content = reply.content if hasattr(reply, "content") else reply
-        if isinstance(content, list):  # content blocks
-            content = "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
-        return str(content).strip()
+        return _text(reply).strip()
+
+    def _stream(self, prompt: str | list[tuple[str, str]]) -> Iterator[str]:
+        try:
+            for chunk in self.model.stream(prompt):
+                if piece := _text(chunk):
+                    yield piece
+        except Exception as exc:
+            raise ModelError(f"the language model at {self.endpoint} failed: {exc.__class__.__name__}: {exc}") from exc
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:
         rewritten = self._invoke(render_prompt("condense", history=format_history(history), question=question))
@@ -110,10 +122,18 @@ class GenerativeAnswerer:
             ("human", render_prompt("answer_passages", passages=format_passages(passages))),
             ("human", render_prompt("answer_question", question=request.standalone)),
         ]
-        return parse_reply(self._invoke(messages), request.question, request.standalone, passages)
+        return parse_reply(self._invoke(messages, request.on_text), request.question, request.standalone, passages)
 
     def rerank(self, request: Request, passages: Sequence[Passage]) -> list[Passage]:
         return list(passages)
+
+
+def _text(reply: Any) -> str:
+    """A message's (or a streamed chunk's) text, content blocks joined."""
+    content = reply.content if hasattr(reply, "content") else reply
+    if isinstance(content, list):  # content blocks
+        content = "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    return str(content)
 
 
 def parse_reply(reply: str, question: str, standalone: str, passages: Sequence[Passage]) -> Answer:
