@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 
 import pytest
 
@@ -64,6 +65,12 @@ def installed(tmp_path_factory):
     venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     wheel = next(wheels.glob("newsbot-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    # Our own top-level names only: PyPI's `reader` (a feed reader) must not be clobbered by ours.
+    assert {name.split("/")[0] for name in names if ".dist-info/" not in name} == {"bot", "indexing", "newsbot_reader"}
+    weights = {name.rpartition("/")[2] for name in names if name.startswith("newsbot_reader/weights/")}
+    assert {"reader.fp16.safetensors", "calibration.json", "config.json", "MODEL_CARD.md"} <= weights, weights
     # pip with the user's own environment: its configuration (index, find-links) and download cache live in HOME.
     install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", str(wheel)]
     done = subprocess.run(install, capture_output=True, text=True, timeout=1200, env=ORIGINAL_ENV)
