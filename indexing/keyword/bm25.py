@@ -33,6 +33,7 @@ from types import MappingProxyType
 import numpy as np
 import scipy.sparse as sp
 
+from indexing.keyword.packed import PackedStrings
 from indexing.text.stemming import english_stemmer
 
 K1, B = 1.5, 0.75
@@ -78,40 +79,69 @@ def new_segment_name() -> str:
 
 @dataclass(frozen=True, eq=False)
 class Segment:
-    """Immutable rows: their chunk ids, article ids, shas and term frequencies (CSC, rows = docs)."""
+    """Immutable rows (documents): their chunk ids, their articles and term frequencies (CSC, rows = docs).
+
+    Articles are held once each (`articles`, `shas`) and rows point at them (`row_article`), so a
+    segment's arrays can be memory-mapped as they are (indexing.keyword.files) and loading one
+    never walks its rows in Python.
+    """
 
     name: str
-    ids: tuple[str, ...]
-    article_ids: tuple[str, ...]
-    shas: tuple[str, ...]
+    ids: Sequence[str]  # chunk id per row (PackedStrings)
+    articles: tuple[str, ...]  # article ids, each once
+    shas: tuple[str, ...]  # the sha256 of each article's rows
+    row_article: np.ndarray  # per row: its article's position in `articles`
     tf: sp.csc_matrix  # columns: the term ids known when the segment was built
+    lengths: np.ndarray  # tokens per row (the sum of its term frequencies), float64
 
     def __post_init__(self) -> None:
-        if not (self.tf.shape[0] == len(self.ids) == len(self.article_ids) == len(self.shas)):
-            raise ValueError(f"segment {self.name}: {self.tf.shape[0]} matrix rows for {len(self.ids)} ids")
+        rows = self.tf.shape[0]
+        if not (rows == len(self.ids) == len(self.row_article) == len(self.lengths)) or len(self.articles) != len(self.shas):
+            raise ValueError(f"segment {self.name}: {rows} matrix rows for {len(self.ids)} ids")
 
     @property
     def n_rows(self) -> int:
         return len(self.ids)
 
-    @cached_property
-    def lengths(self) -> np.ndarray:
-        """Tokens per document (the sum of its term frequencies)."""
-        return np.asarray(self.tf.sum(axis=1), dtype=np.float64).ravel()
+    def article_of(self, row: int) -> str:
+        return self.articles[int(self.row_article[row])]
+
+    def sha_of(self, row: int) -> str:
+        return self.shas[int(self.row_article[row])]
 
     @cached_property
     def rows_by_article(self) -> dict[str, np.ndarray]:
-        rows: dict[str, list[int]] = {}
-        for row, article_id in enumerate(self.article_ids):
-            rows.setdefault(article_id, []).append(row)
-        return {a: np.asarray(r, dtype=np.int64) for a, r in rows.items()}
+        order = np.argsort(self.row_article, kind="stable")
+        bounds = np.cumsum(np.bincount(self.row_article, minlength=len(self.articles)))[:-1]
+        return {a: rows for a, rows in zip(self.articles, np.split(order.astype(np.int64), bounds)) if rows.size}
+
+    def article_rows(self, rows: np.ndarray) -> dict[str, tuple[str, int]]:
+        """article id -> (sha, how many of these rows it has), for the articles among `rows`."""
+        counts = np.bincount(self.row_article[rows], minlength=len(self.articles))
+        return {self.articles[i]: (self.shas[i], int(counts[i])) for i in np.flatnonzero(counts).tolist()}
 
     def doc_freq(self, rows: np.ndarray, width: int) -> np.ndarray:
         """How many of these rows hold each term, over `width` term ids."""
         counts = np.zeros(width, dtype=np.int64)
-        sub = self.tf if len(rows) == self.n_rows else self.tf[rows].tocsc()  # all rows: no copy
-        counts[: sub.shape[1]] = np.diff(sub.indptr)
+        counts[: self.tf.shape[1]] = np.diff(self.tf.indptr)
+        if len(rows) == self.n_rows:
+            return counts  # all rows: the postings' lengths, no posting read
+        if 2 * len(rows) > self.n_rows:  # most rows: subtract the few others
+            others = np.setdiff1d(np.arange(self.n_rows), rows, assume_unique=True)
+            counts[: self.tf.shape[1]] -= np.diff(self.tf[others].tocsc().indptr)
+            return counts
+        counts[:] = 0
+        counts[: self.tf.shape[1]] = np.diff(self.tf[rows].tocsc().indptr)
         return counts
+
+    @classmethod
+    def build(cls, name: str, ids: PackedStrings, article_ids: Sequence[str], shas: Sequence[str], tf: sp.csc_matrix) -> Segment:
+        """A segment from per-row article ids and shas (an article's first row gives its sha)."""
+        positions: dict[str, int] = {}
+        row_article = np.fromiter((positions.setdefault(a, len(positions)) for a in article_ids), dtype=np.int32, count=len(article_ids))
+        first_rows = np.unique(row_article, return_index=True)[1]
+        lengths = np.asarray(tf.sum(axis=1), dtype=np.float64).ravel()
+        return cls(name, ids, tuple(positions), tuple(shas[r] for r in first_rows), row_article, tf, lengths)
 
     @classmethod
     def from_tokens(cls, docs: Sequence[Doc], tokens: Sequence[Sequence[str]], vocab: dict[str, int]) -> Segment:
@@ -121,13 +151,8 @@ class Segment:
         ones = np.ones(len(term_ids), dtype=np.float32)
         tf = sp.coo_matrix((ones, (rows, np.asarray(term_ids, dtype=np.int64))), shape=(len(docs), len(vocab))).tocsc()
         tf.sum_duplicates()  # one entry per (doc, term): a term's postings list each doc once
-        return cls(
-            new_segment_name(),
-            tuple(d.chunk_id for d in docs),
-            tuple(d.article_id for d in docs),
-            tuple(d.sha256 for d in docs),
-            tf,
-        )
+        ids = PackedStrings.of(d.chunk_id for d in docs)
+        return cls.build(new_segment_name(), ids, [d.article_id for d in docs], [d.sha256 for d in docs], tf)
 
 
 class BM25Index:
@@ -166,16 +191,16 @@ class BM25Index:
             rows = np.flatnonzero(mask)
             df += segment.doc_freq(rows, len(vocab))
             total += float(segment.lengths[rows].sum())
-            for row in rows:
-                sha, n = articles.get(segment.article_ids[row], (segment.shas[row], 0))
-                articles[segment.article_ids[row]] = (sha, n + 1)
+            for article_id, (sha, n) in segment.article_rows(rows).items():
+                held_sha, held = articles.get(article_id, (sha, 0))
+                articles[article_id] = (held_sha, held + n)
         return cls(generation, vocab, segments, alive, df, total, articles)
 
     # ---- reading -----------------------------------------------------------------------------
     @property
     def ids(self) -> list[str]:
         """The chunk ids of the documents alive, in segment order."""
-        return [s.ids[r] for s, mask in zip(self.segments, self._alive) for r in np.flatnonzero(mask)]
+        return [s.ids[r] for s, mask in zip(self.segments, self._alive) for r in np.flatnonzero(mask).tolist()]
 
     @property
     def articles(self) -> Mapping[str, tuple[str, int]]:
@@ -220,7 +245,7 @@ class BM25Index:
         for position in best:
             i = int(np.searchsorted(starts, position, side="right")) - 1
             segment, row = self.segments[i], int(position - starts[i])
-            hits.append(KeywordHit(segment.ids[row], segment.article_ids[row], segment.shas[row], float(scores[position])))
+            hits.append(KeywordHit(segment.ids[row], segment.article_of(row), segment.sha_of(row), float(scores[position])))
         return hits
 
     # ---- updating (copy-on-write) ------------------------------------------------------------
@@ -290,11 +315,11 @@ class _Draft:
             return
         parts = [(self.segments[i], np.flatnonzero(self.alive[i])) for i in chosen]
         width = len(self.vocab)
-        merged = Segment(
+        merged = Segment.build(
             new_segment_name(),
-            tuple(s.ids[r] for s, rows in parts for r in rows),
-            tuple(s.article_ids[r] for s, rows in parts for r in rows),
-            tuple(s.shas[r] for s, rows in parts for r in rows),
+            PackedStrings.concat([_packed(s.ids).take(rows) for s, rows in parts]),
+            [s.articles[a] for s, rows in parts for a in s.row_article[rows].tolist()],
+            [s.shas[a] for s, rows in parts for a in s.row_article[rows].tolist()],
             sp.vstack([_widen(s.tf[rows].tocsc(), width) for s, rows in parts], format="csc"),
         )
         keep = [i for i in range(len(self.segments)) if i not in chosen]
@@ -359,3 +384,7 @@ def _widen(tf: sp.csc_matrix, width: int) -> sp.csc_matrix:
     """The same matrix with columns for term ids added after it was built (all empty)."""
     indptr = np.concatenate([tf.indptr, np.full(width - tf.shape[1], tf.indptr[-1], dtype=tf.indptr.dtype)])
     return sp.csc_matrix((tf.data, tf.indices, indptr), shape=(tf.shape[0], width))
+
+
+def _packed(ids: Sequence[str]) -> PackedStrings:
+    return ids if isinstance(ids, PackedStrings) else PackedStrings.of(ids)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pytest
 
 import indexing.keyword.bm25 as bm25
 from indexing.keyword.bm25 import BM25Index, Doc, tokenize
 from indexing.keyword.files import MANIFEST, load, save
+from indexing.keyword.packed import PackedStrings
 
 WORDS = (
     "council budget school teacher strike harbour bridge cable repair flood river inquiry resident "
@@ -158,6 +160,52 @@ def test_save_and_load_round_trip(tmp_path):
     assert_same_results(load(folder), later)
 
 
+def test_a_loaded_index_maps_its_segment_files_and_reads_no_posting(tmp_path):
+    folder = tmp_path / "kw"
+    index = fresh(corpus(range(5))).update(add=corpus(range(5, 7)), generation=7)
+    save(index, folder)
+    loaded = load(folder)
+    for segment in loaded.segments:
+        for array in (segment.tf.data, segment.tf.indices, segment.row_article, segment.lengths):
+            assert not array.flags.writeable and not array.flags.owndata  # a view of the mapped file
+    assert_same_results(loaded, index)
+
+
+def _save_in_format_2(index: BM25Index, folder) -> None:
+    """What newsbot wrote before format 3: a CSC npz and the rows as JSON per segment."""
+    folder.mkdir()
+    for segment in index.segments:
+        rows = list(range(segment.n_rows))
+        names = {"ids": list(segment.ids), "article_ids": [segment.article_of(r) for r in rows], "shas": [segment.sha_of(r) for r in rows]}
+        (folder / f"{segment.name}.json").write_text(json.dumps(names))
+        tf = segment.tf
+        np.savez(folder / f"{segment.name}.npz", data=tf.data, indices=tf.indices, indptr=tf.indptr, shape=np.asarray(tf.shape))
+    vocab = sorted(index.vocab, key=index.vocab.__getitem__)
+    dead = [np.flatnonzero(~m).tolist() for m in index.alive]
+    segments = [{"name": s.name, "dead": d} for s, d in zip(index.segments, dead)]
+    (folder / MANIFEST).write_text(json.dumps({"format": 2, "generation": index.generation, "vocab": vocab, "segments": segments}))
+
+
+def test_an_index_saved_in_format_2_is_read_once_and_saved_again_in_format_3(tmp_path):
+    folder = tmp_path / "kw"
+    index = fresh(corpus(range(5))).update(add=corpus(range(5, 7)), generation=9).update(remove=["a1"])
+    _save_in_format_2(index, folder)
+    assert_same_results(load(folder), index)
+    assert json.loads((folder / MANIFEST).read_text())["format"] == 3
+    assert not list(folder.glob("*.npz")) and len(list(folder.glob("seg-*.bin"))) == len(index.segments)
+    assert_same_results(load(folder), index)
+
+
+def test_packed_strings_keep_every_string_through_take_and_concat():
+    words = ["a", "", "ünïcode", "chunk#1", "x" * 300]
+    packed = PackedStrings.of(words)
+    assert list(packed) == words and packed[2] == "ünïcode" and packed[-1] == "x" * 300 and len(packed) == 5
+    assert list(packed.take(np.asarray([4, 0, 2]))) == ["x" * 300, "a", "ünïcode"]
+    assert list(PackedStrings.concat([packed, PackedStrings.of(["z"]), PackedStrings.of([])])) == [*words, "z"]
+    with pytest.raises(IndexError):
+        packed[5]
+
+
 DAMAGES = ["no folder", "no manifest", "bad manifest", "missing segment", "truncated segment", "bad dead row"]
 
 
@@ -165,7 +213,7 @@ DAMAGES = ["no folder", "no manifest", "bad manifest", "missing segment", "trunc
 def test_a_missing_or_damaged_folder_loads_as_none(tmp_path, damage):
     folder = tmp_path / "kw"
     save(fresh(corpus(range(4))).update(add=corpus(range(4, 6))), folder)
-    segment = sorted(folder.glob("seg-*.npz"))[0]
+    segment = sorted(folder.glob("seg-*.bin"))[0]
     manifest = json.loads((folder / MANIFEST).read_text())
     if damage == "no folder":
         folder = tmp_path / "elsewhere"

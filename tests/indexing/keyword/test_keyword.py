@@ -257,7 +257,7 @@ def test_an_article_left_half_fetched_is_fetched_again(index, corpus, monkeypatc
 
 def test_a_missing_segment_file_falls_back_to_a_rebuild(index, settings):
     folder = index.keywords.folder
-    next(folder.glob("seg-*.npz")).unlink()
+    next(folder.glob("seg-*.bin")).unlink()
     assert bm25_files.load(folder) is None
     current = KeywordCache(NewsIndex(settings).store, folder).current()
     assert current.search("steel cables", 1)[0].article_id.endswith("bridge.txt")
