@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -87,6 +88,37 @@ class Answer:
     # Passages shown with a refusal: closest matches, never presented as support.
     closest: tuple[Citation, ...] = ()
     trace: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def refusal(
+        cls,
+        question: str,
+        standalone: str = "",
+        *,
+        text: str = REFUSAL,
+        confidence: float = 0.0,
+        closest: Sequence[Citation] = (),
+        trace: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        """No answer: the articles do not say (or `text` says why none was sought). `closest` are the
+        nearest passages, shown as such and never as support; `confidence` is the best answer's, refused."""
+        return cls(text, (), False, question, standalone, confidence, tuple(closest), dict(trace or {}))
+
+    @classmethod
+    def from_spans(
+        cls,
+        text: str,
+        citations: Sequence[Citation],
+        question: str,
+        standalone: str = "",
+        *,
+        confidence: float,
+        trace: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        """An answer resting on `citations`, spans of indexed articles that `text` numbers [1], [2], ..."""
+        if not citations:
+            raise ValueError("an answer cites at least one passage: without one it is Answer.refusal(...)")
+        return cls(text, tuple(citations), True, question, standalone, confidence, (), dict(trace or {}))
 
     def to_json(self) -> dict[str, Any]:
         payload: dict[str, Any] = {

@@ -1,7 +1,7 @@
 """The one place retrieval meets answering: question (+ history) -> Answer.
 
-`NewsBot.ask()` is what the CLI and Slack call; `NewsBot.as_runnable()` is the same chain as a
-LangChain Runnable ({"question", "history", "as_of"} -> Answer) for users' own LangChain/LangGraph code.
+`NewsBot.ask()` is what the CLI and Slack call. For users' own LangChain/LangGraph code, bot.langchain
+adapts it: `as_runnable(bot)` ({"question", "history", "as_of"} -> Answer), `NewsRetriever.from_bot(bot)`.
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ from typing import Any
 from bot.answer import Answer, Turn
 from bot.answering.base import Answerer, Request
 from bot.answering.choose import choose_answerer
-from bot.answering.condense import condense_offline
-from bot.answering.generative import GenerativeAnswerer
 from bot.retrieval.copies import fold_copies
 from bot.retrieval.filters import Filters, feed_domains
 from bot.retrieval.search import HybridSearch, Passage
 from bot.settings import BotSettings
-from indexing.index import NewsIndex
-from indexing.indexer import SyncProgress, SyncReport
+from indexing import NewsIndex, SyncProgress, SyncReport
 
 
 class NewsBot:
@@ -40,7 +37,7 @@ class NewsBot:
 
     def _feeds(self) -> dict[str, str]:
         """The followed feeds' names and addresses -> their sites' domains (what `--source` may name)."""
-        from indexing.arrivals.feed_registry import FeedRegistry
+        from indexing import FeedRegistry
 
         try:
             return feed_domains((f.url, f.title) for f in FeedRegistry(self.settings.feed_registry_path).feeds())
@@ -51,12 +48,6 @@ class NewsBot:
     def answerer(self) -> Answerer:
         return self._answerer or choose_answerer(self.settings, self.index)
 
-    def retriever(self) -> Any:
-        """The retrieval step as a LangChain `BaseRetriever` (bot.langchain.NewsRetriever)."""
-        from bot.langchain import NewsRetriever
-
-        return NewsRetriever(search_engine=self.search, k=self.settings.top_k)
-
     def ensure_indexed(self, progress: SyncProgress | None = None) -> SyncReport | None:
         """Index the default sources when the index is empty, so a fresh install answers at once."""
         if not self.index.is_empty():
@@ -64,12 +55,8 @@ class NewsBot:
         return self.index.sync(None, progress)
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:
-        """The question made to stand alone: the generative model rewrites it when it answers, else offline."""
-        if not history:
-            return question
-        if isinstance(self.answerer, GenerativeAnswerer):
-            return self.answerer.condense(question, history)
-        return condense_offline(question, history)
+        """The question made to stand alone, as the answerer condenses a follow-up (bot.answering.base)."""
+        return self.answerer.condense(question, history) if history else question
 
     def request(self, question: str, history: Sequence[Turn] = (), as_of: date | None = None) -> Request:
         question = question.strip()
@@ -92,7 +79,7 @@ class NewsBot:
         # Candidate passages: more than we cite, so the answerer can choose among them.
         result = self.search.search(request.standalone, k=max(self.settings.top_k, 8), as_of=as_of, filters=filters)
         if result.empty_because:  # the filters left no article: say which, do not ask the answerer
-            answer = Answer(result.empty_because, (), False, question=request.question, standalone_question=request.standalone)
+            answer = Answer.refusal(request.question, request.standalone, text=result.empty_because)
         else:
             answer = self.answerer.answer(replace(request, query_vector=result.query_vector, on_text=on_text), result.passages)
             answer = fold_copies(answer, self.index.store)  # a wire copy's passage is cited once, from the earliest
@@ -107,9 +94,3 @@ class NewsBot:
         request = self.request(question, (), as_of)
         result = self.search.search(request.standalone, k=k, as_of=as_of, filters=filters)
         return self.answerer.rerank(replace(request, query_vector=result.query_vector), result.passages)
-
-    def as_runnable(self) -> Any:
-        """This chain as a LangChain Runnable ({"question", "history", "as_of"} -> Answer)."""
-        from bot.langchain import as_runnable
-
-        return as_runnable(self)

@@ -3,7 +3,9 @@
 - `NewsRetriever`: the hybrid search as a `BaseRetriever` (Documents carry offsets and scores);
 - `as_runnable(bot)`: the whole chain as a `Runnable` ({"question", "history", "as_of"} -> Answer).
 
-The core (retrieval, answering, the chain) never imports LangChain; only this module does.
+The chain and retrieval never import LangChain (nor this module): callers use these adapters directly.
+Elsewhere LangChain is a client only: the generative answerer's chat model (langchain-openai) and the
+evaluation's naive-RAG baseline.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pydantic import ConfigDict
 
 from bot.answer import Answer, Turn
 from bot.retrieval.search import HybridSearch, Passage
-from indexing.index import NewsIndex
+from indexing import NewsIndex
 
 if TYPE_CHECKING:
     from bot.chain import NewsBot
@@ -58,6 +60,11 @@ class NewsRetriever(BaseRetriever):
     @classmethod
     def from_index(cls, index: NewsIndex, k: int = 5, candidates: int = 30) -> NewsRetriever:
         return cls(search_engine=HybridSearch(index, candidates), k=k)
+
+    @classmethod
+    def from_bot(cls, bot: NewsBot) -> NewsRetriever:
+        """The retrieval step of `bot`'s chain: its search, NEWSBOT_TOP_K passages."""
+        return cls(search_engine=bot.search, k=bot.settings.top_k)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [passage_document(p) for p in self.search_engine.search(query, self.k, as_of=self.as_of).passages]

@@ -10,14 +10,18 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from indexing.embedding.export import graph_path, shared_graph_path
 from indexing.embedding.models import Embedder, SentenceTransformerEmbedder, get_embedder
-from indexing.errors import ModelError
+from indexing.errors import ModelError, StoreError
 from indexing.indexer import SyncProgress, SyncReport, sync
 from indexing.keyword.index import KeywordCache
 from indexing.settings import IndexSettings, secret
@@ -25,8 +29,12 @@ from indexing.sources.paths import path_text, root_of, text_path
 from indexing.store import file_lock
 from indexing.store.advisory import AdvisoryLock, is_postgres
 from indexing.store.chroma import ChunkStore
+from indexing.store.committed import CommittedHashes
 from indexing.store.lease import ChromaLease
+from indexing.store.records import StoredChunk
+from indexing.store.upgrade import fields_current
 from indexing.store.writer_lock import WriterLock, hold_writer
+from indexing.visible import DenseHit, VisibleHits, visible_hits
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +62,7 @@ class NewsIndex:
         # One sync at a time per process (the watcher, Slack's /newsbot reindex and the CLI share this).
         self.sync_lock = threading.Lock()
         self._export_lock = threading.Lock()
+        self._filter_fields = False  # the filter fields were found current (they never go stale)
 
     @cached_property
     def store(self) -> ChunkStore:
@@ -150,6 +159,38 @@ class NewsIndex:
     def keywords(self) -> KeywordCache:
         s = self.settings
         return KeywordCache(self.store, s.data_dir / "keyword" / s.collection_prefix)
+
+    @cached_property
+    def committed(self) -> CommittedHashes:
+        """The committed version of each article, read per question for its hits' articles only."""
+        return CommittedHashes(self.store)
+
+    def search(
+        self,
+        query: str,
+        vector: np.ndarray,
+        pool: int,
+        where: dict[str, Any] | None = None,
+        articles: AbstractSet[str] | None = None,
+        enough: Callable[[list[DenseHit]], bool] | None = None,
+    ) -> VisibleHits:
+        """Dense and keyword hits for `query`, only of the versions of articles a question may see while
+        syncs commit (indexing.visible): up to `pool` each, `where` and `articles` filtering them."""
+        return visible_hits(self.store, self.keywords, self.committed, query, vector, pool, where, articles, enough)
+
+    def chunks_with_vectors(self, ids: list[str]) -> list[tuple[StoredChunk, np.ndarray | None]]:
+        """Stored chunks with their vectors, for hits found without them (chunks deleted since are left out)."""
+        return self.store.get_chunks_with_vectors(ids)
+
+    def require_filter_fields(self) -> None:
+        """Source and date filters compare fields that an index written by an older version lacks."""
+        if not self._filter_fields:
+            if not fields_current(self.store):
+                raise StoreError(
+                    f"the index at {self.store.settings.location} was written before source and date filters: "
+                    "run `newsbot index` once to add the fields they compare (nothing is re-embedded)"
+                )
+            self._filter_fields = True
 
     def sync(
         self,

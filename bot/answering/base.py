@@ -2,7 +2,8 @@
 
 `bot.chain` picks one answerer when it is built (bot.answering.choose) and never branches on
 which: the trained reader (default, offline), the NER heuristic (offline, for comparison), or a
-generative model (a setting).
+generative model (a setting). An answerer also makes a follow-up stand alone (`condense`): the
+offline ones by the rules of bot.answering.condense, a generative model by rewriting it.
 """
 
 from __future__ import annotations
@@ -43,4 +44,8 @@ class Answerer(Protocol):
 
     def rerank(self, request: Request, passages: Sequence[Passage]) -> list[Passage]:
         """The passages in the order this answerer trusts them (an answerer without an opinion keeps retrieval's)."""
+        ...
+
+    def condense(self, question: str, history: Sequence[Turn]) -> str:
+        """`question`, a follow-up of `history` (never empty), made to stand alone for retrieval and answering."""
         ...

@@ -7,9 +7,7 @@ from pathlib import Path
 
 from bot.answering.base import Answerer
 from bot.settings import BotSettings
-from indexing.embedding.models import resolve_model_dir
-from indexing.errors import ModelError
-from indexing.index import NewsIndex
+from indexing import ModelError, NewsIndex, resolve_model_dir
 
 
 def choose_answerer(settings: BotSettings, index: NewsIndex, name: str | None = None) -> Answerer:

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 
-from indexing.errors import ModelError
+from indexing import ModelError
 
 _LOCK = threading.Lock()
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.answer import CITATION_MARK, REFUSAL, Answer, Citation, Turn, strip_citation_marks
+from bot.answer import CITATION_MARK, Answer, Citation, Turn, strip_citation_marks
 from bot.answering.base import Request
 from bot.answering.prompts import render_prompt
 from bot.answering.question import content_words, stems
@@ -27,8 +27,7 @@ from bot.answering.quotes import citation
 from bot.answering.support import unsupported
 from bot.retrieval.search import Passage
 from bot.settings import BotSettings
-from indexing.errors import ConfigError, ModelError
-from indexing.settings import secret
+from indexing import ConfigError, ModelError, secret
 
 _NOT_FOUND = re.compile(r"^\W*not[_ ]found\W*$", re.I)
 OLLAMA_URL = "http://127.0.0.1:11434/v1"
@@ -115,7 +114,7 @@ class GenerativeAnswerer:
         """The model's answer from the top passages; the prompt names the day asked, so "this week" reads right."""
         passages = passages[: self.top_k]
         if not passages:
-            return Answer(REFUSAL, (), False, request.question, request.standalone)
+            return Answer.refusal(request.question, request.standalone)
         day = (request.as_of or date.today()).isoformat()
         messages = [  # rules, data and question apart: a passage's words never read as the rules' own
             ("system", render_prompt("answer", today=day)),
@@ -147,10 +146,10 @@ def parse_reply(reply: str, question: str, standalone: str, passages: Sequence[P
     trace = {"llm_reply": reply, "cited": order}
     closest = tuple(_best_sentence(p, standalone) for p in passages[:3])
     if _NOT_FOUND.match(reply) or not order:
-        return Answer(REFUSAL, (), False, question, standalone, 0.0, closest, trace)
+        return Answer.refusal(question, standalone, closest=closest, trace=trace)
     trace["unsupported"] = unsupported(reply, [passages[n - 1].chunk.text for n in order], standalone)
     if trace["unsupported"]:  # an instruction inside a passage, or the model's own knowledge
-        return Answer(REFUSAL, (), False, question, standalone, 0.0, closest, trace)
+        return Answer.refusal(question, standalone, closest=closest, trace=trace)
     renumber = {old: new for new, old in enumerate(order, start=1)}
 
     def mark(m: re.Match) -> str:
@@ -159,7 +158,7 @@ def parse_reply(reply: str, question: str, standalone: str, passages: Sequence[P
 
     text = re.sub(r"\s+([.,;:])", r"\1", CITATION_MARK.sub(mark, reply)).strip()
     citations = tuple(_best_sentence(passages[n - 1], text) for n in order)
-    return Answer(text, citations, True, question, standalone, 1.0, (), trace)
+    return Answer.from_spans(text, citations, question, standalone, confidence=1.0, trace=trace)
 
 
 def _best_sentence(passage: Passage, text: str) -> Citation:

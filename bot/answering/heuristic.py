@@ -18,9 +18,10 @@ from datetime import date
 
 import numpy as np
 
-from bot.answer import REFUSAL, Answer, Citation
+from bot.answer import Answer, Citation, Turn
 from bot.answering.answer_kinds import is_amount_of_time
 from bot.answering.base import Request
+from bot.answering.condense import condense_offline
 from bot.answering.places import country_of_demonym, place_fit
 from bot.answering.question import (
     QuestionAnalysis,
@@ -33,7 +34,7 @@ from bot.answering.question import (
 )
 from bot.answering.quotes import citation
 from bot.retrieval.search import Passage
-from indexing.embedding.models import Embedder
+from indexing import Embedder
 
 # Refusal threshold on this answerer's confidence. Tuned on SQuAD 2.0 dev (half unanswerable) and
 # RealTimeQA dev (all answerable): 0.40 and 0.42 refuse with the same precision (0.74) on SQuAD;
@@ -110,6 +111,9 @@ class HeuristicAnswerer:
             previous=last_full_question([turn.question for turn in request.history]),
         )
 
+    def condense(self, question: str, history: Sequence[Turn]) -> str:
+        return condense_offline(question, history)
+
     def rerank(self, request: Request, passages: Sequence[Passage]) -> list[Passage]:
         return list(passages)
 
@@ -134,7 +138,7 @@ class HeuristicAnswerer:
         dim = len(query_vector) if query_vector is not None else 0
         candidates = sentence_candidates(scoring, passages, dim)
         if not candidates:
-            return Answer(REFUSAL, (), False, question=focus or question, standalone_question=question)
+            return Answer.refusal(focus or question, question)
         context = question if scoring is not analysis else None
         ranked = self._score(scoring.text, candidates, context, query_vector)
         # Entities the user's own questions name are not the answer; earlier answers may be ("what about the US?").
@@ -154,7 +158,7 @@ class HeuristicAnswerer:
         }
         if confidence < self.min_confidence:
             closest = tuple(_citation(s) for s in ranked[: self.max_citations])
-            return Answer(REFUSAL, (), False, focus or question, question, confidence, closest, trace)
+            return Answer.refusal(focus or question, question, confidence=confidence, closest=closest, trace=trace)
         citations = [_citation(best, span)]
         for s in ranked:
             if len(citations) >= self.max_citations:
@@ -164,7 +168,7 @@ class HeuristicAnswerer:
             if span is None or span.text.lower() in s.text.lower() or s.score >= best.score:
                 citations.append(_citation(s))
         text = f"{span.text} [1]" if span else f"{best.text} [1]"
-        return Answer(text, tuple(citations), True, focus or question, question, confidence, (), trace)
+        return Answer.from_spans(text, citations, focus or question, question, confidence=confidence, trace=trace)
 
     def confidence(self, best: Sentence, typed: bool, span_found: bool) -> float:
         """0..1 evidence that `best` answers the question; compared with the tuned threshold."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from indexing.bundled import bundled_dir
+from indexing import bundled_dir
 
 PROMPTS_DIR = bundled_dir("prompts")
 _FIELD = re.compile(r"\{([a-z_]+)\}")

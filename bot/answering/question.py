@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from indexing.text.stemming import english_stemmer
+from indexing import english_stemmer
 
 # spaCy entity labels, in order of preference, for each kind of question.
 PERSON = ("PERSON", "ORG", "NORP", "GPE")

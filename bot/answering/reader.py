@@ -25,10 +25,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.answer import REFUSAL, Answer, Citation
+from bot.answer import Answer, Citation, Turn
 from bot.answering.answer_kinds import FIGURE_CHECKS, answer_form, has_number
 from bot.answering.base import Request
-from bot.answering.condense import own_question
+from bot.answering.condense import condense_offline, own_question
 from bot.answering.question import ask_like, is_elliptical, last_full_question
 from bot.answering.quotes import citation, sentence_bounds
 from bot.retrieval.search import Passage
@@ -123,6 +123,9 @@ class ReaderAnswerer:
                 break
         return sorted(readings, key=lambda r: r.rank, reverse=True)
 
+    def condense(self, question: str, history: Sequence[Turn]) -> str:
+        return condense_offline(question, history)
+
     def rerank(self, request: Request, passages: Sequence[Passage]) -> list[Passage]:
         readings = self.read(reading_question(request), passages, stop_early=False)
         read = {id(r.passage) for r in readings}
@@ -131,7 +134,7 @@ class ReaderAnswerer:
     def answer(self, request: Request, passages: Sequence[Passage]) -> Answer:
         readings = self.read(reading_question(request), passages)
         if not readings:
-            return Answer(REFUSAL, (), False, request.question, request.standalone)
+            return Answer.refusal(request.question, request.standalone)
         best = readings[0]
         trace = {
             "reader": [
@@ -142,7 +145,7 @@ class ReaderAnswerer:
         }
         if best.confidence < self.min_confidence or best.guess is None:
             closest = tuple(_quote(r) for r in readings[: self.max_citations])
-            return Answer(REFUSAL, (), False, request.question, request.standalone, best.confidence, closest, trace)
+            return Answer.refusal(request.question, request.standalone, confidence=best.confidence, closest=closest, trace=trace)
         latest, earlier = latest_report(best, readings[1:], self.min_confidence, self.max_citations - 1)
         citations = [_quote(latest, highlight=True)] + [_quote(r, highlight=True) for r in earlier]
         wanted = normalize_answer(latest.span_text)
@@ -158,7 +161,9 @@ class ReaderAnswerer:
         if earlier:
             text = f"{text} (earlier reports: {', '.join(r.span_text for r in earlier)})"
             marks = "".join(f"[{n}]" for n in range(1, len(earlier) + 2))
-        return Answer(f"{text} {marks}", tuple(citations), True, request.question, request.standalone, latest.confidence, (), trace)
+        return Answer.from_spans(
+            f"{text} {marks}", citations, request.question, request.standalone, confidence=latest.confidence, trace=trace
+        )
 
 
 def latest_report(best: Reading, others: Sequence[Reading], min_confidence: float, most: int) -> tuple[Reading, list[Reading]]:

@@ -30,7 +30,7 @@ from bot.cli.common import (
     user_errors,
 )
 from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
-from indexing.errors import ConfigError, NewsbotError, StoreUnavailable
+from indexing import ConfigError, NewsbotError, StoreUnavailable
 
 
 @command()
@@ -177,7 +177,7 @@ def eval_command(
 ) -> None:
     """Score answers and retrieval on a question set, in a temporary index (never yours)."""
     from bot.evaluation.datasets import EvalDataMissing, load_dataset, resolve_dataset
-    from bot.evaluation.render import RichEvalProgress, render_report
+    from bot.cli.eval_report import RichEvalProgress, render_report
     from bot.evaluation.runner import run_eval
 
     settings = load_settings()

@@ -14,7 +14,7 @@ from rich.markup import escape
 from bot.cli.console import RichSyncProgress, err, out
 from bot.cli.help import CONTEXT, Command
 from bot.settings import BotSettings
-from indexing.errors import NewsbotError
+from indexing import NewsbotError
 
 app = typer.Typer(
     name="newsbot",
@@ -123,7 +123,7 @@ def load_settings() -> BotSettings:
 
 
 def open_index():
-    from indexing.index import NewsIndex
+    from indexing import NewsIndex
 
     return NewsIndex(load_settings().index)
 
@@ -158,7 +158,7 @@ def read_question(question: str) -> str:
         question = sys.stdin.read()
     question = question.strip()
     if not question:
-        from indexing.errors import NewsbotError
+        from indexing import NewsbotError
 
         raise NewsbotError("the question is empty: pass it as an argument, or '-' to read it from stdin")
     return question

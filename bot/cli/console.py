@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from indexing.indexer import SyncProgress, SyncReport
+from indexing import SyncProgress, SyncReport
 
 
 def _console(stderr: bool) -> Console:

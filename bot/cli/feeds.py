@@ -12,7 +12,7 @@ from rich.markup import escape
 from bot.cli.common import JsonOption, app, command, load_settings, open_index, user_errors
 from bot.cli.console import RichSyncProgress, err, out, print_json, print_sync_report
 from bot.cli.help import CONTEXT, Command
-from indexing.errors import NewsbotError
+from indexing import NewsbotError
 
 feeds_app = typer.Typer(
     help="Follow RSS/Atom feeds: new items are saved as article files in the feeds folder and indexed.",
@@ -25,13 +25,13 @@ app.add_typer(feeds_app, name="feeds")
 
 def make_watcher(news_index, paths: Optional[list[Path]] = None, **options):
     """The watcher `newsbot watch` runs (and `newsbot slack --watch` runs in its own process)."""
-    from indexing.arrivals.watch import Watcher
+    from indexing import Watcher
 
     return Watcher(news_index, paths or None, load_settings().watch_settings(), **options)
 
 
 def _feed_registry():
-    from indexing.arrivals.feed_registry import FeedRegistry
+    from indexing import FeedRegistry
 
     return FeedRegistry(load_settings().feed_registry_path)
 
@@ -144,7 +144,7 @@ def feeds_poll(
     as_json: bool = JsonOption,
 ) -> None:
     """Fetch the followed feeds once: save new items as articles, then index them."""
-    from indexing.arrivals.feeds import FeedPoller
+    from indexing import FeedPoller
 
     settings = load_settings()
     registry = _feed_registry()

@@ -24,8 +24,7 @@ def _installed(name: str) -> str:
 
 def version_lines() -> list[str]:
     """`newsbot X`, then one line per shipped model: what it is, where it comes from, its weights' sha256 (16 hex digits)."""
-    from indexing.embedding.models import DEFAULT_MODEL, resolve_model_dir
-    from indexing.errors import NewsbotError
+    from indexing import DEFAULT_MODEL, NewsbotError, resolve_model_dir
     from newsbot_reader.runtime import WEIGHTS_DIR, WEIGHTS_FILE, weights_digest
 
     lines = [f"newsbot {_installed('newsbot')}"]

@@ -29,9 +29,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.evaluation.metrics import distinct
 from bot.evaluation.systems import RANK_CHUNKS, Quote, SystemAnswer
-from indexing.embedding.models import SentenceTransformerEmbedder
-from indexing.sources.article import Article
-from indexing.text.sentences import split_sentences
+from indexing import Article, SentenceTransformerEmbedder, split_sentences
 
 CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 1000, 200, 4
 _ADD_BATCH = 256

@@ -20,9 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from indexing.errors import NewsbotError
-from indexing.sources.article import Article, parse_date_field
-from indexing.sources.files import article_from_record, iter_article_files, read_file
+from indexing import Article, NewsbotError, article_from_record, iter_article_files, parse_date_field, read_file
 
 SHARED_SETS = ("seed_qa.jsonl", "realtimeqa_dev", "squad2_dev")
 

@@ -20,8 +20,7 @@ from bot.evaluation.datasets import EvalDataError, EvalDataset, EvalQuestion, re
 from bot.evaluation.metrics import QuestionResult, gold_rank, misses, score_answer, summarise
 from bot.evaluation.systems import NewsbotSystem, System, SystemAnswer
 from bot.settings import BotSettings
-from indexing.indexer import SyncProgress
-from indexing.sources.article import Article
+from indexing import Article, SyncProgress
 
 
 @dataclass
@@ -109,7 +108,7 @@ def run_eval(
     LangChain's textbook RAG."""
     from bot.answering.choose import choose_answerer
     from bot.chain import NewsBot
-    from indexing.index import NewsIndex
+    from indexing import NewsIndex
 
     progress = progress or EvalProgress()
     dataset = dataset.limited(limit)
@@ -150,7 +149,7 @@ def run_eval(
 
             progress.stage(f"indexing {len(articles)} articles with the LangChain baseline")
             t0 = time.perf_counter()
-            from indexing.embedding.models import get_embedder
+            from indexing import get_embedder
 
             s = settings.index  # the textbook pipeline's embeddings: the same weights, every core as for newsbot's batches
             naive = NaiveRag(get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size), Path(tmp) / "baseline")

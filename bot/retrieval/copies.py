@@ -18,8 +18,7 @@ from dataclasses import replace
 from datetime import date
 
 from bot.answer import CITATION_MARK, Answer, Citation, Copy
-from indexing.store.chroma import ChunkStore
-from indexing.store.records import ArticleRecord, StoredChunk
+from indexing import ArticleRecord, ChunkStore, StoredChunk
 
 _REPEATED_MARK = re.compile(r"(\[\d{1,3}\])(?:\s*\1)+")
 

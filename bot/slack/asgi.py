@@ -35,7 +35,7 @@ from starlette.routing import Route
 from bot.slack import limits
 from bot.slack.limits import InstallRate
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
-from indexing.settings import secret
+from indexing import secret
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackFace

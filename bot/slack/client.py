@@ -13,8 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.settings import BotSettings
-from indexing.errors import ConfigError
-from indexing.settings import secret
+from indexing import ConfigError, secret
 
 TIMEOUT_SECONDS = 30
 

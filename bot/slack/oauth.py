@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from bot.settings import BotSettings
 from bot.slack.store import create_tables
-from indexing.settings import secret
+from indexing import secret
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

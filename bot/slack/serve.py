@@ -26,8 +26,7 @@ from starlette.applications import Starlette
 from bot.slack.app import SlackFace
 from bot.slack.asgi import EVENTS_PATH, asgi_app
 from bot.slack.limits import MAX_CONNECTIONS, HeadDeadlineProtocol
-from indexing.errors import ConfigError, NewsbotError
-from indexing.settings import secret
+from indexing import ConfigError, NewsbotError, secret
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -44,6 +44,13 @@ class Example:
         return self.answer_start is not None
 
 
+def unanswerable(example: Example, context: str, question: str, kind: str) -> Example:
+    """`example` made unanswerable: `question` on `context`, no answer, labelled with the `kind` that made it."""
+    return replace(
+        example, id=f"{example.id}-{kind}", context=context, question=question, answer_start=None, answer_text="", answers=(), kind=kind
+    )
+
+
 class DataError(ValueError):
     """The training data is missing or malformed (names the file and line)."""
 

@@ -19,7 +19,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
-from newsbot_reader.training.data import Example
+from newsbot_reader.training.data import Example, unanswerable
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last")
 ANTONYMS = {
@@ -166,8 +166,6 @@ MAKERS: dict[str, Callable[[Example, random.Random], str | None]] = {
 def near_misses(examples: Sequence[Example], share: float, rng: random.Random, kinds: Sequence[str] = tuple(MAKERS)) -> list[Example]:
     """For a `share` of the answerable examples, one near-miss each (the first kind, in a random order,
     that applies), labelled unanswerable on the same passage."""
-    from newsbot_reader.training.negatives import unanswerable
-
     made = []
     for example in examples:
         if not example.answerable or rng.random() >= share:

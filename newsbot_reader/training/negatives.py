@@ -12,10 +12,10 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
-from newsbot_reader.training.data import Example
+from newsbot_reader.training.data import Example, unanswerable
+from newsbot_reader.training.near_misses import near_misses
 
 # Entity types whose swap changes what is asked; ORDINAL/PERCENT/MONEY swaps often still match.
 SWAP_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW", "LANGUAGE", "DATE"})
@@ -89,8 +89,6 @@ def with_negatives(
 ) -> list[Example]:
     """The examples plus the made negatives (other paragraph, entity swap, and the near misses of
     `near_misses.py`), per split (held-out negatives stay held out)."""
-    from newsbot_reader.training.near_misses import near_misses
-
     examples = list(examples)
     out = list(examples)
     for split in ("train", "heldout"):
@@ -100,9 +98,3 @@ def with_negatives(
             out += entity_swaps(part, swap_share, rng, spacy_entities(nlp))
         out += near_misses(part, near_miss_share, rng)
     return out
-
-
-def unanswerable(example: Example, context: str, question: str, kind: str) -> Example:
-    return replace(
-        example, id=f"{example.id}-{kind}", context=context, question=question, answer_start=None, answer_text="", answers=(), kind=kind
-    )

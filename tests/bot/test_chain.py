@@ -7,6 +7,7 @@ import pytest
 from bot.answer import Answer, Turn
 from bot.answering.condense import condense_offline, needs_context, own_question
 from bot.chain import NewsBot
+from bot.langchain import NewsRetriever, as_runnable
 from testsupport.corpora import SEED_FILE, SEED_TEXT
 
 
@@ -130,7 +131,7 @@ def test_json_shape(bot):
 
 
 def test_the_chain_is_a_langchain_runnable(bot):
-    runnable = bot.as_runnable()
+    runnable = as_runnable(bot)
     answer = runnable.invoke({"question": "How many members does NATO have?", "history": []})
     assert isinstance(answer, Answer) and "30" in answer.text
     batch = runnable.batch(["Who is the NATO Secretary-General?"])
@@ -138,6 +139,8 @@ def test_the_chain_is_a_langchain_runnable(bot):
     # "as_of" (a date or YYYY-MM-DD): before the seed article was published, nothing answers.
     early = runnable.invoke({"question": "How many members does NATO have?", "as_of": "2022-11-01"})
     assert not early.answered and early.closest == ()
+    documents = NewsRetriever.from_bot(bot).invoke("How many members does NATO have?")
+    assert len(documents) == bot.settings.top_k and documents[0].metadata["chunk_id"]
 
 
 @pytest.mark.parametrize("answerer, stage, order", [("reader", "reader", "rank"), ("heuristic", "sentences", "score")])

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bot.cli.console import RichSyncProgress, err
 from bot.evaluation.runner import EvalProgress, EvalReport
-from indexing.indexer import SyncProgress
+from indexing import SyncProgress
 
 # (summary key, label, format): the rows of the table, in order.
 METRICS: tuple[tuple[str, str, str], ...] = (
