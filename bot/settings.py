@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 
-from indexing import IndexSettings, SettingsModel, SettingsSource, UserPath, WatchSettings, bundled_seeds_dir, setting
-from indexing import settings_table as indexing_settings_table
+from indexing.settings import IndexSettings, SettingsModel, SettingsSource, UserPath, WatchSettings, bundled_seeds_dir, setting
+from indexing.settings import settings_table as indexing_settings_table
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -80,7 +80,14 @@ class BotSettings(SettingsModel):
     )
     slack_workers: int = setting(1, env="NEWSBOT_SLACK_WORKERS", doc="HTTP mode: server processes behind the one port", ge=1, le=64)
     slack_admins: tuple[str, ...] = setting(
-        (), env="NEWSBOT_SLACK_ADMINS", doc="Slack user ids allowed to run `/newsbot reindex` (comma-separated)"
+        (), env="NEWSBOT_SLACK_ADMINS", doc="Slack user ids allowed to run `/newsbot reindex` and `/newsbot sources` (comma-separated)"
+    )
+    slack_stream_buffer: int = setting(
+        256,
+        env="NEWSBOT_SLACK_STREAM_BUFFER",
+        doc="Characters of a streamed answer gathered before each `chat.appendStream` (Slack rate-limits appends)",
+        ge=1,
+        le=12_000,
     )
     feeds_dir: str = setting(
         "", env="NEWSBOT_FEEDS_DIR", shown="`<data dir>/feeds`", doc="Where fetched feed items are saved as article files"

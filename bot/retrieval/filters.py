@@ -23,7 +23,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from indexing import UNKNOWN_DAY, ArticleRecord, ChunkStore, day_number, domain_of, filter_fields, text_path
+from indexing.sources.paths import text_path
+from indexing.store.chroma import ChunkStore
+from indexing.store.fields import UNKNOWN_DAY, day_number, domain_of, filter_fields
+from indexing.store.records import ArticleRecord
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,10 @@ class Filters:
     source: str | None = None  # a folder, a feed's name or a domain
     since: date | None = None  # published on or after
     until: date | None = None  # published on or before
+    within: tuple[str, ...] = ()  # the sources the place asked from is bound to (a Slack channel's): any of them
 
     def __bool__(self) -> bool:
-        return bool(self.source) or self.since is not None or self.until is not None
+        return bool(self.source) or self.since is not None or self.until is not None or bool(self.within)
 
     @property
     def dated(self) -> bool:
@@ -50,6 +54,7 @@ class Filters:
             "source": self.source,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
+            **({"within": list(self.within)} if self.within else {}),
         }
 
 
@@ -87,17 +92,17 @@ class FilterScopes:
     def scope(self, filters: Filters, generation: int) -> Scope:
         fields = self._fields(generation)
         by_source = _by_source(filters.source, fields, self.feeds) if filters.source else None
+        within = _by_sources(filters.within, fields, self.feeds) if filters.within else None
         since = day_number(filters.since) if filters.since else None
         until = day_number(filters.until) if filters.until else None
-        domains, folders = by_source or (set(), set())
-        articles = frozenset(
-            a
-            for a, f in fields.items()
-            if (by_source is None or f.domain in domains or f.folder in folders) and _in_period(f.day, since, until)
-        )
-        where = _where(by_source, since, until)
+        articles = frozenset(a for a, f in fields.items() if _from(f, by_source) and _from(f, within) and _in_period(f.day, since, until))
+        where = _where(by_source, since, until, within)
         if articles:
             return Scope(articles, where)
+        others = any(_from(f, by_source) and _in_period(f.day, since, until) for f in fields.values())
+        if within is not None and others:  # the channel's binding is what left nothing
+            named = ", ".join(filters.within)
+            return Scope(articles, where, f"No indexed article from this channel's sources ({named}) passes: nothing to answer from.")
         return Scope(articles, where, _why_empty(filters, fields, by_source, since, until))
 
     def _fields(self, generation: int) -> dict[str, _Fields]:
@@ -113,6 +118,21 @@ class FilterScopes:
 
 def _record_fields(record: ArticleRecord) -> dict[str, Any]:
     return filter_fields(record.url or None, record.origin, record.published)
+
+
+def _from(f: _Fields, source: tuple[set[str], set[str]] | None) -> bool:
+    return source is None or f.domain in source[0] or f.folder in source[1]
+
+
+def _by_sources(texts: Iterable[str], fields: Mapping[str, _Fields], feeds: Mapping[str, str]) -> tuple[set[str], set[str]]:
+    """(domains, folders) that any of `texts` names."""
+    domains: set[str] = set()
+    folders: set[str] = set()
+    for text in texts:
+        found = _by_source(text, fields, feeds)
+        domains |= found[0]
+        folders |= found[1]
+    return domains, folders
 
 
 def _in_period(day: int, since: int | None, until: int | None) -> bool:
@@ -158,11 +178,18 @@ def _as_domain(text: str) -> str:
     return domain if "." in domain and " " not in text else ""
 
 
-def _where(by_source: tuple[set[str], set[str]] | None, since: int | None, until: int | None) -> dict[str, Any] | None:
+def _where(
+    by_source: tuple[set[str], set[str]] | None,
+    since: int | None,
+    until: int | None,
+    within: tuple[set[str], set[str]] | None = None,
+) -> dict[str, Any] | None:
     """The Chroma `where` that selects the same chunks as the filters (None: no filter)."""
     clauses: list[dict[str, Any]] = []
-    if by_source is not None:
-        domains, folders = by_source
+    for source in (by_source, within):
+        if source is None:
+            continue
+        domains, folders = source
         either = ([{"domain": {"$in": sorted(domains)}}] if domains else []) + ([{"folder": {"$in": sorted(folders)}}] if folders else [])
         if not either:
             either = [{"domain": {"$in": ["\x00none"]}}]  # Chroma wants a non-empty list: this one matches nothing

@@ -120,3 +120,17 @@ def test_an_index_written_before_the_filter_fields_is_refused_then_upgraded_by_a
     passages = HybridSearch(news_index, candidates=5).search("tram line", k=5, filters=Filters(source="apnews.com")).passages
     assert len(passages) == 5 and _sites(passages) == {"apnews.com"}
     assert {m["day"] for m in store.chunks.get(include=["metadatas"])["metadatas"]} >= {day_number(date(2024, 2, 10))}
+
+
+def test_a_channels_sources_bound_any_of_them_and_narrow_a_users_filter(news_index, two_sources):
+    search = HybridSearch(news_index, candidates=8)
+    bound = (str(two_sources / "a"), "apnews.com")  # a Slack channel bound to a folder and a site
+    result = search.search("tram in Vellmar", k=8, filters=Filters(within=bound))
+    assert _sites(result.passages) == {"apnews.com", str(two_sources / "a" / "harbour.txt")}
+    assert len(result.passages) == 8 and result.trace["keyword"]
+    # A user's own filter narrows inside the binding; outside it, nothing passes, and the reply says why.
+    assert _sites(search.search("tram", k=5, filters=Filters(source="apnews.com", within=bound)).passages) == {"apnews.com"}
+    outside = search.search("tram", k=5, filters=Filters(source="reuters.com", within=bound))
+    assert not outside.passages and "this channel's sources" in outside.empty_because
+    nothing = search.search("tram", k=5, filters=Filters(within=("nosuch.example",)))
+    assert not nothing.passages and "nosuch.example" in nothing.empty_because
