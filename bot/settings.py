@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 
-from indexing.settings import IndexSettings, SettingsModel, SettingsSource, UserPath, WatchSettings, bundled_seeds_dir, setting
-from indexing.settings import settings_table as indexing_settings_table
+from indexing import IndexSettings, SettingsModel, SettingsSource, UserPath, WatchSettings, bundled_seeds_dir, setting
+from indexing import settings_table as indexing_settings_table
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 

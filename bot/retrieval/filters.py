@@ -23,10 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from indexing.sources.paths import text_path
-from indexing.store.chroma import ChunkStore
-from indexing.store.fields import UNKNOWN_DAY, day_number, domain_of, filter_fields
-from indexing.store.records import ArticleRecord
+from indexing import UNKNOWN_DAY, ArticleRecord, ChunkStore, day_number, domain_of, filter_fields, text_path
 
 
 @dataclass(frozen=True)
