@@ -75,14 +75,15 @@ class NewsBot:
         from the articles that pass `filters` (bot.retrieval.filters). `on_text` receives the answer's text as a
         generative model writes it (raw: citation numbers as the model wrote them), before the Answer is checked."""
         began = time.perf_counter()
-        request = self.request(question, history, as_of)
-        # Candidate passages: more than we cite, so the answerer can choose among them.
-        result = self.search.search(request.standalone, k=max(self.settings.top_k, 8), as_of=as_of, filters=filters)
-        if result.empty_because:  # the filters left no article: say which, do not ask the answerer
-            answer = Answer.refusal(request.question, request.standalone, text=result.empty_because)
-        else:
-            answer = self.answerer.answer(replace(request, query_vector=result.query_vector, on_text=on_text), result.passages)
-            answer = fold_copies(answer, self.index.store)  # a wire copy's passage is cited once, from the earliest
+        with self.index.answering():  # in a process that also syncs, its writes wait (NewsIndex.serving)
+            request = self.request(question, history, as_of)
+            # Candidate passages: more than we cite, so the answerer can choose among them.
+            result = self.search.search(request.standalone, k=max(self.settings.top_k, 8), as_of=as_of, filters=filters)
+            if result.empty_because:  # the filters left no article: say which, do not ask the answerer
+                answer = Answer.refusal(request.question, request.standalone, text=result.empty_because)
+            else:
+                answer = self.answerer.answer(replace(request, query_vector=result.query_vector, on_text=on_text), result.passages)
+                answer = fold_copies(answer, self.index.store)  # a wire copy's passage is cited once, from the earliest
         trace: dict[str, Any] = {"answerer": self.answerer.name, **answer.trace}
         if explain:
             trace["retrieval"] = result.trace

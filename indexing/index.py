@@ -38,6 +38,9 @@ from indexing.visible import DenseHit, VisibleHits, visible_hits
 
 log = logging.getLogger(__name__)
 
+# How much lower a serving process's embedding workers' CPU priority is: its questions take the cores first.
+WORKER_NICE = 10
+
 
 @dataclass(frozen=True)
 class IndexStatus:
@@ -62,6 +65,8 @@ class NewsIndex:
         # One sync at a time per process (the watcher, Slack's /newsbot reindex and the CLI share this).
         self.sync_lock = threading.Lock()
         self._export_lock = threading.Lock()
+        self._serving: bool | None = None  # NewsIndex.serving: None until set or a first question
+        self._worker_nice = 0
         self._filter_fields = False  # the filter fields were found current (they never go stale)
 
     @cached_property
@@ -97,7 +102,7 @@ class NewsIndex:
             except ModelError as exc:
                 log.warning("%s; indexing with torch instead (the same fp32 vectors, slower)", exc)
                 return on_torch
-        return self._onnx(threads=1, workers=s.batch_thread_count)
+        return self._onnx(threads=1, workers=s.batch_thread_count, nice=self._worker_nice)
 
     @cached_property
     def query_embedder(self) -> Embedder:
@@ -135,7 +140,7 @@ class NewsIndex:
                 install_graph(self.embedder, path, self.store.precision, self.settings.cache_dir)
         return path
 
-    def _onnx(self, threads: int, workers: int) -> Embedder:
+    def _onnx(self, threads: int, workers: int, nice: int = 0) -> Embedder:
         """An onnxruntime embedder of the index's graph: `workers` sessions of `threads` threads each.
         A graph not there yet (int8: no fallback, so not installed up front) is installed when the first
         vector is needed."""
@@ -153,7 +158,27 @@ class NewsIndex:
             batch_size=s.embed_batch_size,
             prepare=self.ensure_graph,
             workers=workers,
+            worker_nice=nice,
         )
+
+    def serving(self, on: bool = True) -> None:
+        """Whether this process answers questions while it syncs (Slack with a watcher): then questions
+        come first. Chroma writes go in small calls that wait for the questions in flight
+        (indexing.store.turns), and a sync's embedding worker processes run at a lower CPU priority
+        (WORKER_NICE). A process's first question turns this on unless it was set."""
+        self._serving = on
+        self.store.turns.enable(on)
+        self._worker_nice = WORKER_NICE if on else 0
+        if "batch_embedder" in self.__dict__ and hasattr(self.batch_embedder, "worker_nice"):
+            self.batch_embedder.worker_nice = self._worker_nice
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around the work of one question (NewsBot.ask): a serving process's writes wait for it."""
+        if self._serving is None:
+            self.serving(True)  # a process that answers serves; `newsbot index` never gets here
+        with self.store.turns.answering():
+            yield
 
     @cached_property
     def keywords(self) -> KeywordCache:

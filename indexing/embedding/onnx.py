@@ -45,6 +45,7 @@ class OnnxEmbedder:
         batch_size: int = 32,
         prepare: Callable[[], object] | None = None,
         workers: int = 1,
+        worker_nice: int = 0,
     ):
         self.name = name
         self.model_dir = model_dir
@@ -62,6 +63,7 @@ class OnnxEmbedder:
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()  # sessions not running a batch now
         self._opened: list[Any] = []
         self._processes: WorkerProcesses | None = None  # while worker_processes() is entered
+        self.worker_nice = worker_nice  # how much lower the workers' CPU priority is than this process's
 
     @property
     def _session(self):  # onnxruntime.InferenceSession: the first one, for its inputs
@@ -124,7 +126,7 @@ class OnnxEmbedder:
             return
         if self._prepare is not None:
             self._prepare()  # the graph exists before a worker opens it
-        self._processes = WorkerProcesses(self.graph, self.model_dir, self.max_tokens, self.workers)
+        self._processes = WorkerProcesses(self.graph, self.model_dir, self.max_tokens, self.workers, self.worker_nice)
         try:
             yield
         finally:

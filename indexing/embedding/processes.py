@@ -54,10 +54,10 @@ def task_bounds(batch_sizes: Sequence[int], texts_per_task: int = TASK_TEXTS) ->
 class WorkerProcesses:
     """`workers` processes embedding batches with the graph at `graph`; `run` is a BatchRunner for embed_pooled."""
 
-    def __init__(self, graph: Path, model_dir: Path, max_tokens: int, workers: int):
+    def __init__(self, graph: Path, model_dir: Path, max_tokens: int, workers: int, nice: int = 0):
         self._tasks: queue.SimpleQueue[tuple[Future[list[BatchResult]], Task] | None] = queue.SimpleQueue()
         self._broken: str = ""  # why, once a worker has stopped: every task after it fails at once
-        self._workers = [_Worker(graph, model_dir, max_tokens, self) for _ in range(workers)]
+        self._workers = [_Worker(graph, model_dir, max_tokens, self, nice) for _ in range(workers)]
 
     @property
     def pids(self) -> list[int]:
@@ -116,12 +116,12 @@ class WorkerProcesses:
 class _Worker:
     """One worker process and the thread here that feeds it tasks from the shared queue."""
 
-    def __init__(self, graph: Path, model_dir: Path, max_tokens: int, pool: WorkerProcesses):
+    def __init__(self, graph: Path, model_dir: Path, max_tokens: int, pool: WorkerProcesses, nice: int = 0):
         here, there = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # the modules this process sees
         self.process = subprocess.Popen(
             [sys.executable, "-m", __name__, "--graph", str(graph), "--model-dir", str(model_dir)]
-            + ["--max-tokens", str(max_tokens), "--fd", str(there.fileno())],
+            + ["--max-tokens", str(max_tokens), "--fd", str(there.fileno()), "--nice", str(nice)],
             pass_fds=[there.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -199,7 +199,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-dir", type=Path, required=True)
     parser.add_argument("--max-tokens", type=int, required=True)
     parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--nice", type=int, default=0, help="lower this process's CPU priority by this much")
     args = parser.parse_args(argv)
+    if args.nice > 0 and hasattr(os, "nice"):
+        os.nice(args.nice)  # a serving parent's questions come first (NewsIndex.serving)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes the socket
     serve(Connection(args.fd), args.graph, args.model_dir, args.max_tokens)
 

@@ -5,15 +5,14 @@ Two collections share a prefix:
 - `<prefix>_articles`: one record per article (its committed sha256 and a status) and one meta
   record (sync generation, last sync, and the precision and backend that made the vectors).
 
-A chunk is visible to queries only when its sha256 equals its article's committed sha256, so an
-article is replaced atomically by one small upsert. Order for a write: mark pending, add chunks,
-commit (flip the sha), delete stale chunks, mark ok. `repair()` finishes or undoes any article a
-crash left pending. The registry lives in Chroma itself, so several processes sharing one Chroma
-server share it too.
+A chunk is visible to queries only when its sha256 equals its article's committed sha256, so an article is replaced
+atomically by one small upsert. Order for a write: mark pending, add chunks, commit (flip the sha), delete stale chunks,
+mark ok. `repair()` finishes or undoes any article a crash left pending. The registry lives in Chroma itself, so
+several processes sharing one Chroma server share it too.
 
-Every registry write stamps its records `changed` (the writer's clock, ns), and a removed article
-leaves a tombstone (kind "removed") for `REMOVED_KEPT_NS`: what `records_changed_since` reads, so a
-reader catching up (the keyword index) reads what changed, not the whole registry.
+Every registry write stamps its records `changed` (the writer's clock, ns), and a removed article leaves a tombstone
+(kind "removed") for `REMOVED_KEPT_NS`: what `records_changed_since` reads, so a reader catching up (the keyword
+index) reads what changed, not the whole registry.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ from indexing.store.records import (
     chunk_meta,
     record_from_meta,
 )
+from indexing.store.turns import Turns
 from indexing.text import minhash
 from indexing.text.chunking import Chunk
 
@@ -70,8 +70,9 @@ class ChunkStore:
             raise
         except Exception as exc:
             raise StoreError(f"cannot open the index collections at {settings.location}: {exc}") from exc
-        self.chunks = GuardedCollection(chunks, settings.location)
-        self.articles = GuardedCollection(articles, settings.location)
+        self.turns = Turns()  # questions first, in a process that serves while it syncs (NewsIndex.serving)
+        self.chunks = GuardedCollection(chunks, settings.location, self.turns)
+        self.articles = GuardedCollection(articles, settings.location, self.turns)
         built_with = (self.chunks.metadata or {}).get("embed_model")
         if built_with and built_with != model:
             raise StoreError(

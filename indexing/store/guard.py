@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from indexing.errors import StoreUnavailable
+from indexing.store.turns import Turns
 
 _RETRY_PAUSE = 0.2  # one retry: a keep-alive connection the restarted server dropped fails only once
 
@@ -27,12 +28,14 @@ def unreachable(exc: BaseException) -> bool:
 
 
 class GuardedCollection:
-    """A Chroma collection (or indexing.store.owner.RoutedCollection) whose unreachable store raises StoreUnavailable."""
+    """A Chroma collection (or indexing.store.owner.RoutedCollection) whose unreachable store raises StoreUnavailable.
+    Its writes take their turn after the questions in flight (`turns`: indexing.store.turns)."""
 
-    def __init__(self, inner: Any, location: str):
+    def __init__(self, inner: Any, location: str, turns: Turns | None = None):
         self.inner = inner
         self.location = location
         self.metadata = inner.metadata
+        self.turns = turns or Turns()
 
     def get(self, **kwargs: Any) -> Any:
         return self._call("get", kwargs)
@@ -41,13 +44,13 @@ class GuardedCollection:
         return self._call("query", kwargs)
 
     def add(self, **kwargs: Any) -> Any:
-        return self._call("add", kwargs)
+        return self.turns.write(lambda **piece: self._call("add", piece), kwargs)
 
     def upsert(self, **kwargs: Any) -> Any:
-        return self._call("upsert", kwargs)
+        return self.turns.write(lambda **piece: self._call("upsert", piece), kwargs)
 
     def delete(self, **kwargs: Any) -> Any:
-        return self._call("delete", kwargs)
+        return self.turns.write(lambda **piece: self._call("delete", piece), kwargs)
 
     def count(self) -> int:
         return int(self._call("count", {}))
