@@ -6,8 +6,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 from testsupport.corpora import REPO
 
 PACKAGES = ("bot", "indexing", "newsbot_reader")
@@ -71,19 +69,6 @@ def test_no_top_level_reader_package_is_left():
     assert not (REPO / "reader").exists(), "the reading model lives in newsbot_reader (PyPI's `reader` is a feed reader)"
 
 
-# The Slack helper is rewriting these modules (issue 22): their `from indexing.x import` lines move to
-# `from indexing import` with that work, and the circle app <-> assistant/commands (through SlackFace) goes.
-PENDING_SLACK_IMPORTS = {
-    ("bot/slack/app.py", "indexing.errors"),
-    ("bot/slack/app.py", "indexing.settings"),
-    ("bot/slack/store.py", "indexing.errors"),
-    ("bot/slack/store.py", "indexing.private"),
-    ("bot/slack/texts.py", "indexing.errors"),
-}
-PENDING_SLACK_CIRCLE = {"bot.slack.app", "bot.slack.assistant", "bot.slack.commands"}
-PENDING = "bot/slack is being rewritten by the Slack helper (issue 22 item 4)"
-
-
 def past_public_api() -> dict[tuple[str, str], int]:
     """(bot module's path, indexing module it imports from) -> line, for every import past the public names."""
     import indexing
@@ -99,17 +84,8 @@ def past_public_api() -> dict[tuple[str, str], int]:
 
 
 def test_bot_imports_only_the_public_names_of_indexing():
-    wrong = [
-        f"{path}:{line} imports {target}"
-        for (path, target), line in past_public_api().items()
-        if (path, target) not in PENDING_SLACK_IMPORTS
-    ]
+    wrong = [f"{path}:{line} imports {target}" for (path, target), line in past_public_api().items()]
     assert not wrong, "bot reaches past indexing's public API (indexing/__init__.py):\n" + "\n".join(wrong)
-
-
-@pytest.mark.xfail(reason=PENDING, strict=False)
-def test_slack_imports_only_the_public_names_of_indexing():
-    assert not PENDING_SLACK_IMPORTS & past_public_api().keys()
 
 
 def test_indexing_public_api_lists_what_it_exports():
@@ -165,12 +141,7 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_circle_among_the_projects_modules():
-    assert [c for c in circles(import_graph()) if not set(c) <= PENDING_SLACK_CIRCLE] == []
-
-
-@pytest.mark.xfail(reason=PENDING, strict=False)
-def test_no_import_circle_in_slack():
-    assert [c for c in circles(import_graph()) if set(c) <= PENDING_SLACK_CIRCLE] == []
+    assert circles(import_graph()) == []
 
 
 def test_the_circle_finder_finds_a_circle():

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -28,18 +29,21 @@ from slack_sdk.errors import SlackApiError
 
 from bot.answer import Answer, Turn
 from bot.chain import NewsBot
+from bot.retrieval.filters import Filters
 from bot.slack.assistant import side_panel
-from bot.slack.blocks import answer_blocks, fallback_text
+from bot.slack.blocks import answer_blocks, closing_blocks, fallback_text
 from bot.slack.client import SlackConnection
 from bot.slack.commands import register_commands
+from bot.slack.face import Suggest
+from bot.slack.followups import follow_ups
 from bot.slack.replies import Workspace
 from bot.slack.search_words import SearchWordError, split_search_words
 from bot.slack.store import SlackState, state_url
+from bot.slack.streaming import AnswerStream
 from bot.slack.texts import BUSY, HELP, apology
 from bot.slack.threads import answer_metadata, clean_question, mentions, thread_turns
 from bot.slack.workers import Job, Workers
-from indexing.errors import ConfigError
-from indexing.settings import secret
+from indexing import ConfigError, secret
 
 log = logging.getLogger("newsbot.slack")
 
@@ -84,7 +88,7 @@ class SlackFace:
         self.app.use(side_panel(self))
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
-        register_commands(self)
+        register_commands(self.app, self)
 
     def _workspaces(self) -> dict[str, Any]:
         """Many workspaces (OAuth, installations in the state database) or the one token."""
@@ -188,8 +192,11 @@ class SlackFace:
         history_thread: str | None = None,
         turns: Sequence[Turn] | None = None,
         reaction: bool = True,
+        suggest: Suggest | None = None,
+        footer: str = "",
     ) -> None:
-        """Answer an accepted message; :eyes: (when `reaction`) goes when the reply is posted."""
+        """Answer an accepted message; :eyes: (when `reaction`) goes when the reply is posted. A generative
+        answer streams into `reply_ts`'s thread as it is written (Slack streams only as a reply in a thread)."""
         channel, ts = event["channel"], event["ts"]
         began = time.perf_counter()
         try:
@@ -203,8 +210,10 @@ class SlackFace:
                 return
             if turns is None and history_thread:
                 turns = self.thread(where, channel, history_thread, ts)[1]
-            answer = self.bot.ask(question, turns or (), filters=filters)
-            self.post_answer(where, channel, reply_ts, answer)
+            stream = self._stream(where, channel, reply_ts, event.get("user", ""))
+            on_text = stream.write if stream else None
+            answer = self.bot.ask(question, turns or (), filters=self.filters_for(where, channel, filters), on_text=on_text)
+            self.deliver(where, channel, reply_ts, answer, stream, suggest=suggest, footer=footer)
         except Exception as exc:
             log.exception("answering message %s in %s failed", ts, channel)
             where.post(channel, reply_ts, apology(exc))
@@ -221,16 +230,53 @@ class SlackFace:
             time.perf_counter() - began,
         )
 
+    def filters_for(self, where: Workspace, channel: str, filters: Filters | None) -> Filters | None:
+        """The question's own filters, within the channel's sources when it has any (`/newsbot sources`)."""
+        bound = self.state.sources(where.team_id, channel)
+        return replace(filters or Filters(), within=bound) if bound else filters
+
+    def _stream(self, where: Workspace, channel: str, thread_ts: str | None, user: str) -> AnswerStream | None:
+        if not thread_ts:  # a top-level DM question: its answer is one message in the DM
+            return None
+        return AnswerStream(where.client, channel, thread_ts, where.team_id, user, self.bot.settings.slack_stream_buffer)
+
+    def deliver(
+        self,
+        where: Workspace,
+        channel: str,
+        thread_ts: str | None,
+        answer: Answer,
+        stream: AnswerStream | None = None,
+        *,
+        suggest: Suggest | None = None,
+        footer: str = "",
+        show_question: bool = False,
+    ) -> None:
+        """The answer in Slack: the end of its stream, or one message; follow-ups as buttons, or to `suggest`."""
+        answer_id = self.state.add_answer(answer, channel, thread_ts)
+        suggested = follow_ups(answer)
+        buttons = () if suggest else suggested
+        metadata = answer_metadata(answer.question, answer.text, answer.answered, answer_id)
+        whole = answer_blocks(answer, answer_id, show_question=show_question, footer=footer, follow_ups=buttons)
+        streamed = False
+        if stream is not None and stream.written:
+            room = [{"type": "section", "text": {"type": "mrkdwn", "text": stream.text}}]  # the streamed text counts too
+            closing = closing_blocks(answer, answer_id, footer=footer, follow_ups=buttons, room=room)
+            streamed = stream.finish(answer, closing, whole, fallback_text(answer), metadata)
+        if not streamed:
+            where.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=fallback_text(answer),
+                blocks=whole,
+                metadata=metadata,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        if suggest is not None and suggested:
+            suggest([{"title": f.title, "message": f.message} for f in suggested])
+
     def post_answer(
         self, where: Workspace, channel: str, thread_ts: str | None, answer: Answer, footer: str = "", show_question: bool = False
     ) -> None:
-        answer_id = self.state.add_answer(answer, channel, thread_ts)
-        where.client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            text=fallback_text(answer),
-            blocks=answer_blocks(answer, answer_id, show_question=show_question, footer=footer),
-            metadata=answer_metadata(answer.question, answer.text, answer.answered, answer_id),
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        self.deliver(where, channel, thread_ts, answer, footer=footer, show_question=show_question)

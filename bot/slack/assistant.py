@@ -2,8 +2,10 @@
 
 - A thread starts: a greeting and suggested prompts.
 - A question in the thread: its title (the first question), the status "searching the
-  articles…" while answering, then the same Block Kit answer with citations as everywhere else;
-  follow-ups carry the thread's earlier turns. Slack clears the status when the answer is posted.
+  articles…" while answering, then the same answer with citations as everywhere else (streamed
+  when a generative model writes it); follow-ups carry the thread's earlier turns. Slack clears the
+  status when the answer is posted. The follow-ups the answer suggests (bot.slack.followups) become
+  the thread's suggested prompts instead of buttons.
 - As everywhere, the listeners only queue: every Web API call runs in the worker pool. That is
   also why `thread_context_changed` is ours: bolt's default saves the context with Web API calls
   before the ack, and newsbot does not use the channel the user is looking at.
@@ -13,17 +15,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Assistant, BoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.face import Face
 from bot.slack.replies import Workspace
-from bot.slack.texts import BUSY, GREETING, SEARCHING, SUGGESTED_PROMPTS, SUGGESTED_PROMPTS_TITLE, TITLE_LIMIT
+from bot.slack.texts import BUSY, FOLLOW_UPS_TITLE, GREETING, SEARCHING, SUGGESTED_PROMPTS, SUGGESTED_PROMPTS_TITLE, TITLE_LIMIT
 from bot.slack.threads import clean_question
-
-if TYPE_CHECKING:
-    from bot.slack.app import SlackFace
 
 log = logging.getLogger("newsbot.slack")
 
@@ -36,7 +36,7 @@ def _try(what: str, call: Callable[[], Any]) -> None:
         log.warning("%s failed: %s", what, exc.response.get("error"))
 
 
-def side_panel(face: SlackFace) -> Assistant:
+def side_panel(face: Face) -> Assistant:
     assistant = Assistant(app_name="newsbot.assistant")
 
     @assistant.thread_started
@@ -58,7 +58,7 @@ def side_panel(face: SlackFace) -> Assistant:
         pass  # see the module's docstring
 
     @assistant.user_message
-    def user_message(payload: dict[str, Any], context: BoltContext, set_status: Any, set_title: Any) -> None:
+    def user_message(payload: dict[str, Any], context: BoltContext, set_status: Any, set_title: Any, set_suggested_prompts: Any) -> None:
         where = Workspace.of(context)
         if not where.from_a_person(payload):
             return
@@ -72,7 +72,11 @@ def side_panel(face: SlackFace) -> Assistant:
                 title = clean_question(payload.get("text", ""), where.bot_user_id)[:TITLE_LIMIT]
                 _try("assistant.threads.setTitle", lambda: set_title(title or "News question"))
             _try("assistant.threads.setStatus", lambda: set_status(SEARCHING))
-            face.answer(where, payload, thread, turns=turns, reaction=False)
+
+            def suggest(prompts: list[dict[str, str]]) -> None:
+                _try("assistant.threads.setSuggestedPrompts", lambda: set_suggested_prompts(prompts=prompts, title=FOLLOW_UPS_TITLE))
+
+            face.answer(where, payload, thread, turns=turns, reaction=False, suggest=suggest)
 
         face.submit(answer_in_panel, shed=lambda: where.post(channel, thread, BUSY))
 

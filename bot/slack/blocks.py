@@ -13,12 +13,13 @@ mrkdwn-escaped (&, <, >), and no text is ever empty (Slack's invalid_blocks).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.answer import Answer, Citation, Copy
+from bot.slack.followups import FollowUp
 
 TEXT_LIMIT = 3000  # a section's or a context element's text
 MAX_BLOCKS = 50
@@ -29,9 +30,12 @@ ELLIPSIS = "…"
 MAX_ALSO_IN = 5  # copies named in a passage's header; the rest are counted
 MAX_LINK = 300  # a longer copy's URL is named by its site alone: the header must leave the quote room
 
-FEEDBACK_UP = "newsbot_feedback_up"
+FEEDBACK = "newsbot_feedback"  # Slack's feedback_buttons; the clicked button's value is "up:<answer id>" or "down:…"
+FEEDBACK_UP = "newsbot_feedback_up"  # the 👍/👎 buttons of answers posted before feedback_buttons: still handled
 FEEDBACK_DOWN = "newsbot_feedback_down"
 POST_TO_CHANNEL = "newsbot_post"
+FOLLOW_UP = "newsbot_follow_up"  # + "_<n>": a suggested follow-up's button; its value is the question
+BUTTON_TEXT_LIMIT = 75
 
 Block = dict[str, Any]
 
@@ -178,14 +182,36 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def actions_block(answer_id: str, post_button: bool = False) -> Block:
-    """👍/👎 on every answer; "Post to channel" on the ephemeral reply to /newsbot. Values carry the answer's id."""
-    elements = []
-    if post_button:
-        elements.append(_button("Post to channel", POST_TO_CHANNEL, answer_id, "primary"))
-    elements.append(_button("👍 Helpful", FEEDBACK_UP, answer_id))
-    elements.append(_button("👎 Not helpful", FEEDBACK_DOWN, answer_id))
-    return {"type": "actions", "block_id": "newsbot_actions", "elements": elements}
+def feedback_block(answer_id: str) -> Block:
+    """Slack's own feedback buttons for AI answers (context_actions), on every answer; values carry its id."""
+
+    def button(verdict: str, text: str, label: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": text}, "accessibility_label": label, "value": f"{verdict}:{answer_id}"}
+
+    buttons = {
+        "type": "feedback_buttons",
+        "action_id": FEEDBACK,
+        "positive_button": button("up", "Helpful", "This answer was helpful"),
+        "negative_button": button("down", "Not helpful", "This answer was not helpful"),
+    }
+    return {"type": "context_actions", "block_id": "newsbot_feedback", "elements": [buttons]}
+
+
+def post_block(answer_id: str) -> Block:
+    """ "Post to channel" on the ephemeral reply to /newsbot; the value carries the answer's id."""
+    return {
+        "type": "actions",
+        "block_id": "newsbot_actions",
+        "elements": [_button("Post to channel", POST_TO_CHANNEL, answer_id, "primary")],
+    }
+
+
+def follow_up_block(follow_ups: Sequence[FollowUp]) -> Block | None:
+    """A button per suggested follow-up; a click asks it in the same thread."""
+    if not follow_ups:
+        return None
+    elements = [_button(cut(f.title, BUTTON_TEXT_LIMIT), f"{FOLLOW_UP}_{n}", f.message[:2000]) for n, f in enumerate(follow_ups)]
+    return {"type": "actions", "block_id": "newsbot_follow_ups", "elements": elements}
 
 
 def _text_size(block: Block) -> int:
@@ -200,6 +226,7 @@ def answer_blocks(
     show_question: bool = False,
     post_button: bool = False,
     footer: str = "",
+    follow_ups: Sequence[FollowUp] = (),
 ) -> list[Block]:
     """The whole message: question (optional), answer, passages, search note, footer, buttons."""
     head: list[Block] = []
@@ -208,7 +235,20 @@ def answer_blocks(
     prefix = "" if answer.answered else ":mag: "
     answer_text = prefix + fit(answer.text, TEXT_LIMIT - len(prefix))
     head.append({"type": "section", "block_id": "newsbot_answer", "text": {"type": "mrkdwn", "text": answer_text}})
+    return head + closing_blocks(answer, answer_id, post_button=post_button, footer=footer, follow_ups=follow_ups, room=head)
 
+
+def closing_blocks(
+    answer: Answer,
+    answer_id: str,
+    *,
+    post_button: bool = False,
+    footer: str = "",
+    follow_ups: Sequence[FollowUp] = (),
+    room: Sequence[Block] = (),
+) -> list[Block]:
+    """Everything under the answer's text: passages, search note, footer, follow-ups, buttons. A streamed
+    answer ends with these (chat.stopStream); `room` is what the message holds already."""
     passages: list[Block] = [passage_block(n, c) for n, c in enumerate(answer.citations, start=1)]
     if not answer.answered and answer.closest:
         passages = [_context("_Closest passages found (they do not answer the question):_")]
@@ -219,11 +259,12 @@ def answer_blocks(
         tail.append(_context(f"_Searched for: {escape(answer.standalone_question)}_"))
     if footer:
         tail.append(_context(footer))
-    tail.append(actions_block(answer_id, post_button))
+    tail += [b for b in (follow_up_block(follow_ups), post_block(answer_id) if post_button else None) if b]
+    tail.append(feedback_block(answer_id))
 
     # Passages fill what the limits leave; a last line says how many did not fit.
-    room_blocks = MAX_BLOCKS - len(head) - len(tail) - 1
-    room_chars = BLOCKS_TEXT_LIMIT - sum(map(_text_size, head + tail)) - 100  # 100: the "more not shown" line
+    room_blocks = MAX_BLOCKS - len(room) - len(tail) - 1
+    room_chars = BLOCKS_TEXT_LIMIT - sum(map(_text_size, [*room, *tail])) - 100  # 100: the "more not shown" line
     kept: list[Block] = []
     for block in passages:
         if len(kept) >= room_blocks or _text_size(block) > room_chars:
@@ -232,7 +273,7 @@ def answer_blocks(
         room_chars -= _text_size(block)
     if len(kept) < len(passages):
         kept.append(_context(f"{ELLIPSIS} and {len(passages) - len(kept)} more passage(s) not shown"))
-    return head + kept + tail
+    return kept + tail
 
 
 def fallback_text(answer: Answer) -> str:

@@ -1,40 +1,44 @@
 """`/newsbot` and the buttons: each listener calls `ack()` first, then queues the rest.
 
-- `/newsbot <question>` answers ephemerally, with a "Post to channel" button; `help`; `reindex`
-  (admins only: NEWSBOT_SLACK_ADMINS).
-- "Post to channel" and 👍/👎 find their answer by id in the shared state database, so a click
-  works on whichever process Slack's request reaches.
+- `/newsbot <question>` answers ephemerally, with a "Post to channel" button; `help`; `reindex` and
+  `sources` (admins only: NEWSBOT_SLACK_ADMINS; `sources` is in bot.slack.sources).
+- "Post to channel" and the feedback buttons (Slack's `feedback_buttons`, and the 👍/👎 buttons of
+  answers posted before them) find their answer by id in the shared state database, so a click works
+  on whichever process Slack's request reaches.
+- A suggested follow-up's button asks its question in the thread of the answer that offered it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import App, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, POST_TO_CHANNEL, answer_blocks, escape, fallback_text
+from bot.slack.blocks import FEEDBACK, FEEDBACK_DOWN, FEEDBACK_UP, FOLLOW_UP, POST_TO_CHANNEL, answer_blocks, escape, fallback_text
+from bot.slack.face import Face
+from bot.slack.followups import follow_ups
 from bot.slack.replies import Workspace, reply
 from bot.slack.search_words import SearchWordError, split_search_words
+from bot.slack.sources import is_sources_command, sources_command
 from bot.slack.texts import BUSY, HELP, apology
 
-if TYPE_CHECKING:
-    from bot.slack.app import SlackFace
-
 log = logging.getLogger("newsbot.slack")
+_LATEST_TS = "9999999999.999999"  # a thread's history up to now, when a click carries no usable action_ts
 
 
-def register_commands(face: SlackFace) -> None:
+def register_commands(app: App, face: Face) -> None:
     commands = _Commands(face)
-    face.app.command("/newsbot")(commands.on_command)
-    face.app.action(POST_TO_CHANNEL)(commands.on_post)
-    face.app.action(re.compile(f"^({FEEDBACK_UP}|{FEEDBACK_DOWN})$"))(commands.on_feedback)
+    app.command("/newsbot")(commands.on_command)
+    app.action(POST_TO_CHANNEL)(commands.on_post)
+    app.action(re.compile(f"^({FEEDBACK}|{FEEDBACK_UP}|{FEEDBACK_DOWN})$"))(commands.on_feedback)
+    app.action(re.compile(f"^{FOLLOW_UP}_\\d+$"))(commands.on_follow_up)
 
 
 class _Commands:
-    def __init__(self, face: SlackFace):
+    def __init__(self, face: Face):
         self.face = face
 
     def _queue(self, job: Any, respond: Any) -> None:
@@ -49,6 +53,8 @@ class _Commands:
             ack(text=HELP)
         elif text.lower() == "reindex":
             self._reindex(ack, where, user, channel, respond)
+        elif is_sources_command(text.lower()):
+            ack(text=sources_command(self.face, where, user, channel, text))
         else:
             ack(text=f":mag: Searching the articles for: {escape(text)}")
 
@@ -64,9 +70,9 @@ class _Commands:
             except SearchWordError as exc:
                 where.ephemeral(channel, user, str(exc), respond)
                 return
-            answer = self.face.bot.ask(asked, filters=filters)
+            answer = self.face.bot.ask(asked, filters=self.face.filters_for(where, channel, filters))
             answer_id = self.face.state.add_answer(answer, channel, None)
-            blocks = answer_blocks(answer, answer_id, show_question=True, post_button=True)
+            blocks = answer_blocks(answer, answer_id, show_question=True, post_button=True, follow_ups=follow_ups(answer))
             where.ephemeral(channel, user, fallback_text(answer), respond, blocks)
         except Exception as exc:
             log.exception("answering /newsbot in %s failed", channel)
@@ -130,16 +136,41 @@ class _Commands:
 
     def on_feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         ack()
+        value = action.get("value", "")
+        if action["action_id"] == FEEDBACK:  # feedback_buttons: the clicked button's value, "up:<id>" or "down:<id>"
+            verdict, _, answer_id = value.partition(":")
+        else:
+            verdict, answer_id = ("up" if action["action_id"] == FEEDBACK_UP else "down"), value
 
         def record_feedback() -> None:
             entry = self.face.state.record_feedback(
-                verdict="up" if action["action_id"] == FEEDBACK_UP else "down",
-                user=body["user"]["id"],
-                answer_id=action.get("value", ""),
-                channel=(body.get("channel") or {}).get("id", ""),
+                verdict=verdict, user=body["user"]["id"], answer_id=answer_id, channel=(body.get("channel") or {}).get("id", "")
             )
             if "missing" in entry:
                 log.info("feedback on answer %s, which is no longer stored", entry["answer_id"])
             reply(respond, "Thanks, your feedback is recorded.")
 
         self._queue(record_feedback, respond)
+
+    def on_follow_up(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any, context: BoltContext) -> None:
+        ack()
+        where = Workspace.of(context)
+        question, user = action.get("value", ""), body["user"]["id"]
+        message = body.get("message")
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+        if not message:  # the ephemeral reply to /newsbot: the follow-up is answered the same way
+
+            def answer_ephemerally() -> None:
+                self._answer(where, question, user, channel, respond)
+
+            self._queue(answer_ephemerally, respond)
+            return
+        thread = message.get("thread_ts") or message["ts"]
+        clicked = action.get("action_ts", "")
+        event = {"channel": channel, "ts": clicked if "." in clicked else _LATEST_TS, "text": question, "user": user}
+        footer = f"Asked by <@{user}>: {escape(question)}"
+
+        def answer_in_thread() -> None:
+            self.face.answer(where, event, thread, history_thread=thread, reaction=False, footer=footer)
+
+        self._queue(answer_in_thread, respond)

@@ -5,6 +5,8 @@
 - answers by id, for the buttons (Slack caps a button value at 2,000 characters, and ephemeral
   messages are not sent back with a click): a click on any process finds an answer any posted.
 - feedback: one row per 👍/👎 click, with the question, the answer and its citations.
+- channel sources: the folders and feeds a channel is bound to (`/newsbot sources`); every process
+  reads them per question, so a binding made on one machine holds on all at once.
 - bolt's OAuth installations and states (`bot.slack.oauth`) live in the same database.
 
 SQLite in WAL mode in the data dir by default, safe for several processes on one machine;
@@ -27,8 +29,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLAlchemyError
 
 from bot.answer import Answer, Citation, Copy
-from indexing.errors import StoreError
-from indexing.private import private_file, restrict_umask
+from indexing import StoreError, private_file, restrict_umask
 
 KEEP_ANSWERS_DAYS = 90
 KEEP_KEYS_SECONDS = 2 * 86400  # Slack retries for about an hour; a message is claimed for good
@@ -61,6 +62,17 @@ feedback = sa.Table(
     sa.Column("channel", sa.String(64)),
     sa.Column("answer_id", sa.String(32), index=True),
     sa.Column("entry", sa.Text, nullable=False),
+)
+
+
+channel_sources = sa.Table(
+    "channel_sources",
+    metadata,
+    sa.Column("team_id", sa.String(32), primary_key=True),
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(1024), primary_key=True),
+    sa.Column("added_by", sa.String(64), nullable=False),
+    sa.Column("added", sa.Float, nullable=False),
 )
 
 
@@ -227,6 +239,32 @@ class SlackState:
             query = query.where(feedback.c.answer_id == answer_id)
         with self.engine.connect() as db:
             return [json.loads(row.entry) for row in db.execute(query)]
+
+    def bind_source(self, team_id: str, channel: str, source: str, user: str) -> bool:
+        """Bind `source` to the channel; False when it already was."""
+        row = {"team_id": team_id, "channel": channel, "source": source, "added_by": user, "added": time.time()}
+        try:
+            with self.engine.begin() as db:
+                db.execute(channel_sources.insert().values(**row))
+        except IntegrityError:
+            return False
+        return True
+
+    def unbind_source(self, team_id: str, channel: str, source: str) -> bool:
+        """Unbind `source` from the channel; False when it was not bound."""
+        where = (channel_sources.c.team_id == team_id) & (channel_sources.c.channel == channel) & (channel_sources.c.source == source)
+        with self.engine.begin() as db:
+            return db.execute(channel_sources.delete().where(where)).rowcount > 0
+
+    def sources(self, team_id: str, channel: str) -> tuple[str, ...]:
+        """The sources bound to the channel, in the order they were bound (none: the channel sees everything)."""
+        query = (
+            sa.select(channel_sources.c.source)
+            .where((channel_sources.c.team_id == team_id) & (channel_sources.c.channel == channel))
+            .order_by(channel_sources.c.added, channel_sources.c.source)
+        )
+        with self.engine.connect() as db:
+            return tuple(row.source for row in db.execute(query))
 
     def _prune(self) -> None:
         now = time.time()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexing.errors import ConfigError, ModelError, StoreError
+from indexing import ConfigError, ModelError, StoreError
 
 HELP = (
     "*Ask me about the news* and I answer from the indexed articles, citing the passages.\n"
@@ -10,7 +10,8 @@ HELP = (
     "ask follow-ups there)\n"
     "• Send me a direct message, or open me in Slack's AI side panel\n"
     "• `/newsbot <question>`: only you see the answer, with a button to post it to the channel\n"
-    "• `/newsbot reindex` (admins): index new and changed articles now"
+    "• `/newsbot reindex` (admins): index new and changed articles now\n"
+    "• `/newsbot sources` (admins): the folders and feeds this channel answers from"
 )
 BUSY = ":hourglass: I am answering a lot of questions right now; please ask again in a minute."
 GREETING = "Hi! Ask me about the news: I answer from the indexed articles and cite the passages."
@@ -20,6 +21,7 @@ SUGGESTED_PROMPTS = (
     {"title": "Who said it?", "message": "Who led the US delegation to the talks?"},
     {"title": "What happened next?", "message": "What did the talks agree on?"},
 )
+FOLLOW_UPS_TITLE = "Follow up"
 SEARCHING = "searching the articles…"
 TITLE_LIMIT = 120
 

@@ -5,7 +5,9 @@ from the query, form or JSON body, headers, status), like bolt-python's own mock
 It keeps the messages posted (and those the tests say users wrote) so conversations.replies
 returns a real thread. `fail()` makes a method answer with an HTTP error (429 + Retry-After);
 `latency` and `rate_limited` (a fraction of calls answered 429, Retry-After 1) load it like a busy
-Slack. Each token belongs to a workspace (`add_workspace`); `oauth.v2.access` exchanges the codes
+Slack; `refuse()` makes a method answer with one of Slack's errors (HTTP 200, `ok: false`). The
+messages and their methods, streaming included, are in `slack_fake_messages` (Slack's shapes and
+errors: `not_in_channel` in the channels of `outside`, `message_not_owned_by_app`, ...). Each token belongs to a workspace (`add_workspace`); `oauth.v2.access` exchanges the codes
 of `add_install` for one, as Slack does at the end of an install. Block Kit is checked as Slack
 checks it: an empty or too long text is `invalid_blocks`, too much text in all is
 `msg_blocks_too_long` (reported at about 12-13k characters: bolt-js #2509, #2867).
@@ -29,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from testsupport.slack_fake_messages import Messages
+
 
 class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # the bot's many workers connect at once; the stdlib's 5 would reset them
@@ -44,33 +48,12 @@ class Call:
     path: str = ""
 
 
-SECTION_TEXT_LIMIT = 3000
-MAX_BLOCKS = 50
-BLOCKS_TEXT_REFUSED = 12_000  # all the text of a message's blocks; Slack refuses more
-
-
 @dataclass(frozen=True)
 class Workspace:
     team_id: str
     team: str
     bot_user_id: str
     bot_id: str
-
-
-def blocks_error(blocks: list[dict[str, Any]]) -> str | None:
-    """What Slack says about these blocks: None when it takes them."""
-    if len(blocks) > MAX_BLOCKS:
-        return "invalid_blocks"
-    total = 0
-    for block in blocks:
-        texts = [block["text"]] if "text" in block else []
-        texts += [e for e in block.get("elements", []) if isinstance(e.get("text"), str)]
-        for text in texts:
-            value = text["text"] if isinstance(text, dict) else text.get("text", "")
-            if not value or len(value) > SECTION_TEXT_LIMIT:
-                return "invalid_blocks"
-            total += len(value)
-    return "msg_blocks_too_long" if total > BLOCKS_TEXT_REFUSED else None
 
 
 class FakeSlack:
@@ -85,6 +68,9 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.ws_url = ""
+        self.outside: set[str] = set()  # channels the bot is not a member of
+        self._refusals: dict[str, list[str]] = {}
+        self._messages = Messages(self)
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
@@ -134,6 +120,15 @@ class FakeSlack:
     def fail(self, method: str, status: int = 429, retry_after: int = 1, times: int = 1) -> None:
         with self._cond:
             self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def refuse(self, method: str, error: str, times: int = 1) -> None:
+        """The next `times` calls of `method` get Slack's `{"ok": false, "error": error}`."""
+        with self._cond:
+            self._refusals.setdefault(method, []).extend([error] * times)
+
+    def expire_streams(self) -> None:
+        with self._cond:
+            self._messages.expire()
 
     def calls_to(self, method: str, where: Callable[[Call], bool] = lambda c: True) -> list[Call]:
         with self._cond:
@@ -195,29 +190,18 @@ class FakeSlack:
                 "user_id": where.bot_user_id,
                 "bot_id": where.bot_id,
             }
-        if method in ("chat.postMessage", "chat.postEphemeral") and params.get("blocks"):
-            error = blocks_error(params["blocks"])
-            if error:
-                return {"ok": False, "error": error}
-        if method == "chat.postMessage":
-            ts = self.new_ts()
-            message = {
-                "type": "message",
-                "user": where.bot_user_id,
-                "bot_id": where.bot_id,
-                "ts": ts,
-                **{k: params[k] for k in ("text", "blocks", "metadata", "thread_ts") if params.get(k)},
-            }
-            self.messages.setdefault(params["channel"], []).append(message)
-            return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
-        if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": self.new_ts()}
+        refusals = self._refusals.get(method)
+        if refusals:
+            return {"ok": False, "error": refusals.pop(0)}
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update", "chat.startStream", "chat.appendStream", "chat.stopStream"):
+            return self._messages.answer(method, params, where)
         if method == "conversations.replies":
             thread = params["ts"]
             keep_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
             found = [dict(m) for m in self.messages.get(params["channel"], []) if thread in (m["ts"], m.get("thread_ts"))]
-            if not keep_metadata:
-                for m in found:
+            for m in found:
+                m.pop("streaming", None)
+                if not keep_metadata:
                     m.pop("metadata", None)
             return {"ok": True, "messages": sorted(found, key=lambda m: m["ts"]), "has_more": False}
         return {"ok": True}
@@ -245,7 +229,7 @@ class FakeSlack:
                     params.update(json.loads(raw))
                 elif raw:
                     params.update({k: v[0] for k, v in parse_qs(raw).items()})
-                for key in ("blocks", "metadata"):
+                for key in ("blocks", "metadata", "chunks"):
                     if isinstance(params.get(key), str):
                         params[key] = json.loads(params[key])
                 method = url.path.rsplit("/", 1)[-1] if url.path.startswith("/api/") else "response_url"

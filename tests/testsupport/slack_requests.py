@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.settings import BotSettings
-from bot.slack.blocks import FEEDBACK_UP
+from bot.slack.blocks import FEEDBACK
 from bot.slack.serve import SlackHttpServer
 from indexing.settings import SettingsSource
 from testsupport.corpora import SEED_FILE, SEED_TEXT
@@ -40,6 +40,11 @@ def make_settings(data: Path, fake: FakeSlack, **env: str) -> BotSettings:
         **env,
     }
     return BotSettings.from_env(SettingsSource(env={k: v for k, v in values.items() if v is not None}))
+
+
+def fresh_channel() -> str:
+    """A channel of this test alone (the stand-in for Slack lives for a whole test module)."""
+    return f"C{uuid.uuid4().hex[:8].upper()}"
 
 
 # ---- sending Slack's requests ----------------------------------------------------------------------
@@ -141,20 +146,37 @@ def slash(
 
 
 def click(
-    server: SlackHttpServer, fake: FakeSlack, action_id: str, value: str, user: str = "U1", channel: str = "C2", response: str = ""
+    server: SlackHttpServer,
+    fake: FakeSlack,
+    action_id: str,
+    value: str,
+    user: str = "U1",
+    channel: str = "C2",
+    response: str = "",
+    message: dict[str, Any] | None = None,
 ) -> tuple[int, str, float]:
-    payload = {
+    """A click on a button (`message`: the message it is on; none for an ephemeral one, which Slack does not send)."""
+    kind = "feedback_buttons" if action_id == FEEDBACK else "button"
+    container = {"type": "message", "channel_id": channel, "is_ephemeral": message is None}
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user},
         "team": {"id": "T1"},
         "api_app_id": "A1",
         "trigger_id": "1.2.3",
         "channel": {"id": channel},
-        "container": {"type": "message", "channel_id": channel, "is_ephemeral": True},
+        "container": {**container, "message_ts": message["ts"]} if message else container,
         "response_url": fake.response_url(response or f"click-{uuid.uuid4().hex[:6]}"),
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "newsbot_actions", "value": value, "action_ts": "1"}],
+        "actions": [{"type": kind, "action_id": action_id, "block_id": "b", "value": value, "action_ts": fake.new_ts()}],
     }
+    if message is not None:
+        payload["message"] = message
     return send_form(server, {"payload": json.dumps(payload)})
+
+
+def feedback(server: SlackHttpServer, fake: FakeSlack, verdict: str, answer_id: str, **kwargs: Any) -> tuple[int, str, float]:
+    """A click on one of Slack's feedback_buttons ("up" or "down") under the answer `answer_id`."""
+    return click(server, fake, FEEDBACK, f"{verdict}:{answer_id}", **kwargs)
 
 
 # ---- reading what the bot sent ----------------------------------------------------------------------
@@ -182,6 +204,19 @@ def button_value(blocks: list[dict[str, Any]], action_id: str) -> str:
     raise AssertionError(f"no {action_id} button in {blocks}")
 
 
+def answer_id_of(blocks: list[dict[str, Any]]) -> str:
+    """The answer's id, from its feedback_buttons (the last block: context_actions)."""
+    (buttons,) = blocks[-1]["elements"]
+    assert blocks[-1]["type"] == "context_actions" and buttons["type"] == "feedback_buttons" and buttons["action_id"] == FEEDBACK
+    verdict, _, answer_id = buttons["positive_button"]["value"].partition(":")
+    assert verdict == "up" and buttons["negative_button"]["value"] == f"down:{answer_id}"
+    return answer_id
+
+
+def follow_up_buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for b in blocks if b.get("block_id") == "newsbot_follow_ups" for e in b["elements"]]
+
+
 def assert_cited_answer(call: Call, expected: str) -> None:
     params = call.params
     assert expected in params["text"]
@@ -190,4 +225,4 @@ def assert_cited_answer(call: Call, expected: str) -> None:
     cited = quotes(params["blocks"])
     assert cited and all(q in SEED_TEXT for q in cited), cited
     assert any(f"*{expected}*" in b["elements"][0]["text"] for b in params["blocks"] if b["type"] == "context")
-    button_value(params["blocks"], FEEDBACK_UP)
+    answer_id_of(params["blocks"])

@@ -1,5 +1,6 @@
 """The Slack tests' shared parts: the stand-in for Slack, the bot over the seed index, its face
-served over HTTP (one of each per test module), and a real PostgreSQL server for the run."""
+served over HTTP (one of each per test module), a real PostgreSQL server for the run, and two "processes"
+(faces with their own engines, pools and HTTP servers) sharing one state database, on either backend."""
 
 from __future__ import annotations
 
@@ -55,3 +56,23 @@ def postgres_url():
         pytest.skip(f"no PostgreSQL server could be started here: {exc}")
     yield server.url
     server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_url(request, tmp_path_factory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('state') / 'shared.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def two_processes(shared_url, seed_index, fake, tmp_path):
+    running = []
+    for name in ("b", "c"):
+        settings = make_settings(tmp_path / name, fake, NEWSBOT_STATE_URL=shared_url)
+        face = SlackFace(NewsBot(settings, index=seed_index), connect(settings))
+        running.append((face, SlackHttpServer(face, "127.0.0.1", 0).start()))
+    yield [server for _, server in running]
+    for face, server in running:
+        server.stop()
+        face.close()

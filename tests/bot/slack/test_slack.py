@@ -21,7 +21,7 @@ import yaml
 from bot.chain import NewsBot
 from bot.settings import BotSettings
 from bot.slack.app import SlackFace
-from bot.slack.blocks import FEEDBACK_UP, POST_TO_CHANNEL
+from bot.slack.blocks import POST_TO_CHANNEL
 from bot.slack.client import connect
 from bot.slack.serve import SlackHttpServer, open_socket_mode
 from indexing.errors import ConfigError
@@ -37,10 +37,12 @@ from testsupport.slack_requests import (
     SECRET,
     SEED_TEXT,
     ack_text,
+    answer_id_of,
     assert_cited_answer,
     button_value,
     click,
     event_body,
+    feedback,
     in_thread,
     make_settings,
     send_event,
@@ -169,8 +171,8 @@ def test_feedback_click_is_recorded(server, fake, face):
     event = user_message(fake, "C4", f"<@UBOT> {QUESTION}")
     send_event(server, event)
     (answer,) = fake.wait_for("chat.postMessage", in_thread("C4", event["ts"]))
-    answer_id = button_value(answer.params["blocks"], FEEDBACK_UP)
-    status, _, elapsed = click(server, fake, FEEDBACK_UP, answer_id, user="U7", channel="C4")
+    answer_id = answer_id_of(answer.params["blocks"])
+    status, _, elapsed = feedback(server, fake, "up", answer_id, user="U7", channel="C4")
     assert status == 200 and elapsed < 3
     fake.wait_for("response_url", lambda c: "feedback" in c.params.get("text", ""))
     entry = face.state.feedback(answer_id)[-1]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
-from bot.answer import Answer, Citation, Turn
+from bot.answer import Answer, Citation, Copy, Turn
 from bot.slack.blocks import (
     BLOCKS_TEXT_LIMIT,
-    FEEDBACK_DOWN,
-    FEEDBACK_UP,
+    FEEDBACK,
+    FOLLOW_UP,
     MAX_BLOCKS,
     POST_TO_CHANNEL,
     TEXT_LIMIT,
@@ -19,8 +20,10 @@ from bot.slack.blocks import (
     fallback_text,
     fit,
 )
+from bot.slack.followups import follow_ups
 from bot.slack.store import answer_from_json
 from bot.slack.threads import answer_metadata, clean_question, thread_turns
+from testsupport.slack_fake_messages import blocks_error
 
 
 def citation(
@@ -47,16 +50,18 @@ def test_answer_then_one_context_block_per_passage_then_buttons():
         "Wendy R. [1]", (citation("Wendy R., Under Secretary of State, led the U.S. delegation.", "Wendy R."),), True, question="Who led?"
     )
     blocks = answer_blocks(answer, "abc123")
-    assert [b["type"] for b in blocks] == ["section", "context", "actions"]
+    assert [b["type"] for b in blocks] == ["section", "context", "context_actions"]
     assert blocks[0]["text"] == {"type": "mrkdwn", "text": "Wendy R. [1]"}
     passage = blocks[1]["elements"][0]["text"]
     assert passage.startswith("*[1]* *Talks in Brussels* · 2022-12-04 · a.txt\n")
     assert "“*Wendy R.*, Under Secretary of State, led the U.S. delegation.”" in passage
-    assert [e["action_id"] for e in blocks[2]["elements"]] == [FEEDBACK_UP, FEEDBACK_DOWN]
-    assert {e["value"] for e in blocks[2]["elements"]} == {"abc123"}
+    (buttons,) = blocks[2]["elements"]  # Slack's own feedback buttons for AI answers
+    assert buttons["type"] == "feedback_buttons" and buttons["action_id"] == FEEDBACK
+    assert (buttons["positive_button"]["value"], buttons["negative_button"]["value"]) == ("up:abc123", "down:abc123")
+    assert blocks_error(blocks) is None
     post = answer_blocks(answer, "abc123", post_button=True, show_question=True)
     assert post[0]["type"] == "context" and "Who led?" in post[0]["elements"][0]["text"]
-    assert post[-1]["elements"][0]["action_id"] == POST_TO_CHANNEL
+    assert post[-2]["elements"][0]["action_id"] == POST_TO_CHANNEL and post[-1]["type"] == "context_actions"
     assert fallback_text(answer) == "Wendy R. [1]\n[1] Talks in Brussels (2022-12-04)"
 
 
@@ -101,8 +106,8 @@ def test_message_limits_hold_with_many_long_passages():
     assert len(blocks) <= MAX_BLOCKS
     assert all(len(t) <= TEXT_LIMIT for t in texts(blocks))
     assert sum(map(len, texts(blocks))) <= BLOCKS_TEXT_LIMIT
-    assert blocks[-1]["type"] == "actions"
-    assert "more passage(s) not shown" in blocks[-2]["elements"][0]["text"]
+    assert [b["type"] for b in blocks[-2:]] == ["actions", "context_actions"] and blocks_error(blocks) is None
+    assert "more passage(s) not shown" in blocks[-3]["elements"][0]["text"]
     assert blocks[1]["text"]["text"].endswith("…")
     assert len(fallback_text(answer)) <= 3000
     assert len(json.dumps(blocks)) < 60_000
@@ -124,7 +129,7 @@ def test_a_refusal_shows_no_passage_as_support():
     assert "do not contain the answer" in blocks[0]["text"]["text"]
     assert "they do not answer the question" in blocks[1]["elements"][0]["text"]
     assert "*30*" not in blocks[2]["elements"][0]["text"]  # no span is presented as the answer
-    assert [b["type"] for b in answer_blocks(Answer("No.", (), False), "id")] == ["section", "actions"]
+    assert [b["type"] for b in answer_blocks(Answer("No.", (), False), "id")] == ["section", "context_actions"]
     assert fallback_text(refusal) == refusal.text
 
 
@@ -165,3 +170,23 @@ def test_thread_turns_pair_questions_with_the_bots_answers():
     assert participated
     assert turns == [Turn("Who led the US delegation?", "Wendy R. [1]"), Turn("what about Mars?", "")]
     assert thread_turns(messages[:1], "1.000010", is_ours, "UBOT") == (False, [])
+
+
+def test_follow_ups_are_derived_from_the_citations_and_become_buttons():
+    copy = Copy("c2", "Talks (AP)", date(2022, 12, 5), "https://apnews.com/article/talks")
+    first = replace(citation("Wendy R., Under Secretary of State, led the U.S. delegation.", "Wendy R."), also_in=(copy,))
+    second = replace(citation("The talks ended on Monday.", "Monday"), published=date(2022, 12, 7))
+    answer = Answer("Wendy R. [1], until Monday [2]", (first, second), True, question="Who led?", standalone_question="Who led the talks?")
+    suggested = follow_ups(answer)
+    assert [f.message for f in suggested] == [
+        "Who led the talks? from:apnews.com",
+        "Who led the talks? after:2022-12-07",
+        "Who led the talks? before:2022-12-04",
+    ]
+    assert follow_ups(answer) == suggested  # the same answer, the same suggestions
+    assert follow_ups(replace(answer, answered=False, citations=())) == []
+    blocks = answer_blocks(answer, "abc123", follow_ups=suggested)
+    row = next(b for b in blocks if b.get("block_id") == "newsbot_follow_ups")
+    assert [e["value"] for e in row["elements"]] == [f.message for f in suggested]
+    assert all(e["action_id"].startswith(FOLLOW_UP) and len(e["text"]["text"]) <= 75 for e in row["elements"])
+    assert blocks[-1]["type"] == "context_actions" and blocks_error(blocks) is None

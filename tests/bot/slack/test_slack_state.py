@@ -14,49 +14,26 @@ import pytest
 
 from bot.chain import NewsBot
 from bot.slack.app import SlackFace
-from bot.slack.blocks import FEEDBACK_UP, POST_TO_CHANNEL
+from bot.slack.blocks import POST_TO_CHANNEL
 from bot.slack.client import connect
 from bot.slack.serve import SlackHttpServer
 from bot.slack.store import SlackState, state_url
 from indexing.errors import StoreError
 from testsupport.slack_requests import (
     QUESTION,
+    answer_id_of,
     assert_cited_answer,
     button_value,
     click,
+    feedback,
+    fresh_channel,
     in_thread,
-    make_settings,
     send_event,
     slash,
     user_message,
 )
 
 UNUSED = Path("unused")  # the data dir matters only when NEWSBOT_STATE_URL is unset
-
-
-def fresh_channel() -> str:
-    """A channel of this test run alone (the stand-in for Slack lives for the whole module)."""
-    return f"C{uuid.uuid4().hex[:8].upper()}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_url(request, tmp_path_factory) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('state') / 'shared.sqlite3'}"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def two_processes(shared_url, seed_index, fake, tmp_path):
-    running = []
-    for name in ("b", "c"):
-        settings = make_settings(tmp_path / name, fake, NEWSBOT_STATE_URL=shared_url)
-        face = SlackFace(NewsBot(settings, index=seed_index), connect(settings))
-        running.append((face, SlackHttpServer(face, "127.0.0.1", 0).start()))
-    yield [server for _, server in running]
-    for face, server in running:
-        server.stop()
-        face.close()
 
 
 def test_a_retry_that_reaches_the_other_process_is_dropped(two_processes, fake, caplog):
@@ -80,7 +57,7 @@ def test_buttons_work_on_the_process_that_did_not_answer(two_processes, fake):
     assert slash(b, fake, QUESTION, channel=channel)[0] == 200
     (ephemeral,) = fake.wait_for("chat.postEphemeral", lambda call: call.params.get("channel") == channel)
     answer_id = button_value(ephemeral.params["blocks"], POST_TO_CHANNEL)
-    assert click(c, fake, FEEDBACK_UP, answer_id, user="U8", channel=channel)[0] == 200
+    assert feedback(c, fake, "up", answer_id, user="U8", channel=channel)[0] == 200
     assert click(c, fake, POST_TO_CHANNEL, answer_id, channel=channel)[0] == 200
     (posted,) = fake.wait_for("chat.postMessage", in_thread(channel, None))
     assert_cited_answer(posted, "Wendy R.")
@@ -93,15 +70,21 @@ def test_feedback_on_either_process_lands_in_the_one_database(shared_url, two_pr
     channel = fresh_channel()
     assert slash(b, fake, QUESTION, channel=channel)[0] == 200
     (ephemeral,) = fake.wait_for("chat.postEphemeral", lambda call: call.params.get("channel") == channel)
-    answer_id = button_value(ephemeral.params["blocks"], FEEDBACK_UP)
-    assert click(c, fake, FEEDBACK_UP, answer_id, user="U9", channel=channel)[0] == 200
+    answer_id = answer_id_of(ephemeral.params["blocks"])
+    assert feedback(c, fake, "down", answer_id, user="U9", channel=channel)[0] == 200
     fake.wait_for("response_url", lambda call: "feedback is recorded" in call.params.get("text", "") and call.at >= ephemeral.at)
     state = SlackState(state_url(shared_url, UNUSED))
     try:
         (entry,) = state.feedback(answer_id)
     finally:
         state.close()
-    assert entry["user"] == "U9" and entry["question"] == QUESTION and "Wendy R." in entry["answer"] and "missing" not in entry
+    assert (
+        entry["verdict"] == "down"
+        and entry["user"] == "U9"
+        and entry["question"] == QUESTION
+        and "Wendy R." in entry["answer"]
+        and "missing" not in entry
+    )
 
 
 def test_dedupe_is_one_insert_that_exactly_one_process_wins(shared_url):

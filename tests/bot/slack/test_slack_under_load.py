@@ -19,7 +19,7 @@ from bot.slack.blocks import FEEDBACK_UP, POST_TO_CHANNEL
 from bot.slack.client import connect
 from bot.slack.serve import SlackHttpServer
 from bot.slack.texts import BUSY
-from testsupport.slack_fake_api import blocks_error
+from testsupport.slack_fake_messages import blocks_error
 from testsupport.slack_requests import (
     QUESTION,
     ack_text,
