@@ -32,7 +32,7 @@ class Turns:
         self.enabled = False
         self.batch = SERVING_BATCH
         self.patience = PATIENCE_S
-        self._answering = 0
+        self._answering: dict[int, int] = {}  # thread id -> questions it is answering
         self._quiet = threading.Condition()
 
     def enable(self, on: bool = True, batch: int = SERVING_BATCH, patience: float = PATIENCE_S) -> None:
@@ -41,13 +41,16 @@ class Turns:
     @contextmanager
     def answering(self) -> Iterator[None]:
         """Around the work of one question: writes wait until it is done."""
+        me = threading.get_ident()
         with self._quiet:
-            self._answering += 1
+            self._answering[me] = self._answering.get(me, 0) + 1
         try:
             yield
         finally:
             with self._quiet:
-                self._answering -= 1
+                self._answering[me] -= 1
+                if not self._answering[me]:
+                    del self._answering[me]
                 self._quiet.notify_all()
 
     def write(self, call: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
@@ -65,5 +68,7 @@ class Turns:
         return None
 
     def _wait_for_quiet(self) -> None:
+        """Until no other thread is answering (a write made while answering, such as an upgrade, never waits for itself)."""
+        me = threading.get_ident()
         with self._quiet:
-            self._quiet.wait_for(lambda: self._answering == 0, timeout=self.patience)
+            self._quiet.wait_for(lambda: not (self._answering.keys() - {me}), timeout=self.patience)

@@ -4,6 +4,7 @@ for the questions in flight, and write exactly what one call would have. Real Ch
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 
 import numpy as np
@@ -76,6 +77,16 @@ def test_a_write_waits_no_longer_than_its_patience(store, embedder):
     store.turns.enable(batch=4, patience=0.05)
     with store.turns.answering():  # a question that never ends: the sync still goes on
         store.write_articles([item])
+    assert store.committed_hashes() == {item.article.id: item.article.sha256}
+
+
+def test_a_write_made_while_answering_does_not_wait_for_its_own_question(store, embedder):
+    item = prepare(3, embedder)
+    store.turns.enable(batch=4, patience=60)
+    began = time.monotonic()
+    with store.turns.answering():  # as an upgrade of an old index, written during a search
+        store.write_articles([item])
+    assert time.monotonic() - began < 30
     assert store.committed_hashes() == {item.article.id: item.article.sha256}
 
 
