@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -138,8 +138,12 @@ def _optimizer(model: torch.nn.Module, config: TrainConfig, total_steps: int, an
     def factor(step: int) -> float:
         if "to" not in anneal or step < anneal["from"]:
             return planned(step)
+        # Bend the decay only after the warmup: from a step inside it, the planned factor is still tiny.
         start, end = anneal["from"], anneal["to"]
-        return planned(start) * max(0.0, (end - step) / max(1, end - start))
+        pivot = max(start, min(warmup, end - 1))
+        if step < pivot:
+            return planned(step)
+        return planned(pivot) * max(0.0, (end - step) / max(1, end - pivot))
 
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
@@ -148,6 +152,102 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     partial = path.with_name(path.name + ".partial")
     torch.save(state, partial)
     partial.replace(path)
+
+
+@dataclass
+class _Run:
+    """One training run's moving parts: what a checkpoint holds, the log, and the held-apart evaluation."""
+
+    model: reader_model.ReaderModel
+    config: TrainConfig
+    device: torch.device
+    run_dir: Path
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    anneal: dict[str, int]
+    total_steps: int
+    heldout: Sequence[Example]
+    tokenizer: Any
+    on_progress: Callable[[int, int, dict[str, float]], None]
+    step: int = 0
+    best_f1: float = -1.0
+    log: IO[str] | None = None
+
+    @property
+    def last(self) -> Path:
+        return self.run_dir / "last.pt"
+
+    def resume(self) -> None:
+        """Continue from `last.pt` when it is there (made with the same schedule settings)."""
+        if not self.last.is_file():
+            return
+        state = torch.load(self.last, map_location=self.device, weights_only=False)
+        config = asdict(self.config)
+        changed = {k: (state["config"].get(k), v) for k, v in config.items() if k in SCHEDULE_KEYS and state["config"].get(k) != v}
+        if changed:
+            raise ValueError(f"{self.last} was made with other settings (was, now: {changed}); use another --run-dir or the same settings")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step, self.best_f1 = state["step"], state["best_f1"]
+        torch.set_rng_state(state["torch_rng"])
+        self.anneal.update(state.get("anneal", {}))
+
+    def finish_at(self) -> None:
+        """With `finish_at` newly set, the decay bends from this step to reach zero there."""
+        finish_at = self.config.finish_at
+        if finish_at is not None and self.anneal.get("to") != finish_at:
+            if finish_at <= self.step:
+                raise ValueError(f"--finish-at {finish_at} is not after the current step {self.step}")
+            self.anneal.update({"from": self.step, "to": finish_at})
+        # The bent schedule applies from the resumed step on.
+        self.scheduler._last_lr = [base * self.scheduler.lr_lambdas[0](self.step) for base in self.scheduler.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self.scheduler._last_lr, strict=True):
+            group["lr"] = lr
+
+    def write_log(self, record: dict[str, Any]) -> None:
+        assert self.log is not None
+        self.log.write(json.dumps(record) + "\n")
+        self.log.flush()
+
+    def checkpoint(self) -> None:
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "step": self.step,
+            "best_f1": self.best_f1,
+            "torch_rng": torch.get_rng_state(),
+            "config": asdict(self.config),
+            "anneal": dict(self.anneal),
+        }
+        _save_checkpoint(self.last, state)
+
+    def evaluate(self) -> None:
+        """Score the held-apart slice; a better F1 than any before saves the weights as `best/`."""
+        if not self.heldout:
+            return
+        scores = evaluate(self.model, self.device, self.tokenizer, self.heldout)
+        best_signal = max(scores.values(), key=lambda s: s.f1)
+        self.write_log({"step": self.step, "eval": {k: v.as_dict() for k, v in scores.items()}, "time": time.time()})
+        if best_signal.f1 > self.best_f1:
+            self.best_f1 = best_signal.f1
+            card = {"step": str(self.step), "heldout_f1": f"{self.best_f1:.4f}", "signal": best_signal.signal}
+            reader_model.save(self.model, self.run_dir / "best", {**card, "threshold": f"{best_signal.threshold:.4f}"})
+        self.on_progress(self.step, self.total_steps, {"heldout_f1": best_signal.f1})
+
+    def train_step(self, labelled: list[Labelled]) -> float:
+        """One optimiser step on one batch; its loss."""
+        batch = {k: torch.from_numpy(v).to(self.device) for k, v in tensors(labelled).items()}
+        with autocast(self.device):
+            loss = _loss(self.model, batch, self.config.has_answer_weight)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.step += 1
+        return loss.item()
 
 
 def train(
@@ -170,105 +270,44 @@ def train(
     model.to(device).train()
     anneal: dict[str, int] = {}
     optimizer, scheduler = _optimizer(model, config, total_steps, anneal)
-    step, best_f1 = 0, -1.0
-    last = run_dir / "last.pt"
-    if last.is_file():
-        state = torch.load(last, map_location=device, weights_only=False)
-        changed = {k: (state["config"].get(k), v) for k, v in asdict(config).items() if k in SCHEDULE_KEYS and state["config"].get(k) != v}
-        if changed:
-            raise ValueError(f"{last} was made with other settings (was, now: {changed}); use another --run-dir or the same settings")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, best_f1 = state["step"], state["best_f1"]
-        torch.set_rng_state(state["torch_rng"])
-        anneal.update(state.get("anneal", {}))
-    if config.finish_at is not None and anneal.get("to") != config.finish_at:
-        if config.finish_at <= step:
-            raise ValueError(f"--finish-at {config.finish_at} is not after the current step {step}")
-        anneal.update({"from": step, "to": config.finish_at})
-    # The bent schedule applies from the resumed step on.
-    scheduler._last_lr = [base * scheduler.lr_lambdas[0](step) for base in scheduler.base_lrs]
-    for group, lr in zip(optimizer.param_groups, scheduler._last_lr, strict=True):
-        group["lr"] = lr
-    log = (run_dir / "log.jsonl").open("a", encoding="utf-8")
-
-    def write_log(record: dict[str, Any]) -> None:
-        log.write(json.dumps(record) + "\n")
-        log.flush()
-
-    def checkpoint() -> None:
-        _save_checkpoint(
-            last,
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "step": step,
-                "best_f1": best_f1,
-                "torch_rng": torch.get_rng_state(),
-                "config": asdict(config),
-                "anneal": dict(anneal),
-            },
-        )
-
-    def run_eval() -> None:
-        nonlocal best_f1
-        if not heldout:
-            return
-        scores = evaluate(model, device, tokenizer, heldout)
-        best_signal = max(scores.values(), key=lambda s: s.f1)
-        write_log({"step": step, "eval": {k: v.as_dict() for k, v in scores.items()}, "time": time.time()})
-        if best_signal.f1 > best_f1:
-            best_f1 = best_signal.f1
-            reader_model.save(
-                model,
-                run_dir / "best",
-                {
-                    "step": str(step),
-                    "heldout_f1": f"{best_f1:.4f}",
-                    "signal": best_signal.signal,
-                    "threshold": f"{best_signal.threshold:.4f}",
-                },
-            )
-        on_progress(step, total_steps, {"heldout_f1": best_signal.f1})
-
-    write_log({"start": step, "total_steps": total_steps, "windows": len(items), "device": str(device), "time": time.time()})
+    run = _Run(model, config, device, run_dir, optimizer, scheduler, anneal, total_steps, heldout, tokenizer, on_progress)
+    run.resume()
+    run.finish_at()
+    run.log = (run_dir / "log.jsonl").open("a", encoding="utf-8")
+    run.write_log({"start": run.step, "total_steps": total_steps, "windows": len(items), "device": str(device), "time": time.time()})
     stop = StopRequested()
     limit = min(total_steps, config.max_steps or total_steps, anneal.get("to", total_steps))
-    running, started = [], time.time()
     try:
-        while step < limit and not stop.requested:
-            epoch, offset = divmod(step, steps_per_epoch)
-            plan = batch_plan(lengths, config.batch_size, config.seed, epoch)
-            for indices in plan[offset:]:
-                if step >= limit or stop.requested:
-                    break
-                arrays = tensors([items[i] for i in indices])
-                batch = {k: torch.from_numpy(v).to(device) for k, v in arrays.items()}
-                with autocast(device):
-                    loss = _loss(model, batch, config.has_answer_weight)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                scheduler.step()
-                step += 1
-                running.append(loss.item())
-                if step % config.log_every == 0:
-                    rate = len(running) * config.batch_size / max(time.time() - started, 1e-9)
-                    info = {"loss": float(np.mean(running)), "lr": scheduler.get_last_lr()[0], "windows_per_s": rate}
-                    write_log({"step": step, **info, "time": time.time()})
-                    on_progress(step, total_steps, info)
-                    running, started = [], time.time()
-                if step % config.checkpoint_every == 0:
-                    checkpoint()
-                if step % config.eval_every == 0:
-                    run_eval()
-        checkpoint()
-        if step >= limit and step % config.eval_every:
-            run_eval()
+        _epochs(run, items, lengths, steps_per_epoch, limit, stop)
+        run.checkpoint()
+        if run.step >= limit and run.step % config.eval_every:
+            run.evaluate()
     finally:
         stop.restore()
-        log.close()
-    return {"step": step, "total_steps": total_steps, "best_heldout_f1": best_f1, "stopped": stop.requested}
+        run.log.close()
+    return {"step": run.step, "total_steps": total_steps, "best_heldout_f1": run.best_f1, "stopped": stop.requested}
+
+
+def _epochs(run: _Run, items: Sequence[Labelled], lengths: np.ndarray, steps_per_epoch: int, limit: int, stop: StopRequested) -> None:
+    """Steps in each epoch's batch order (from where a resumed run stopped) up to `limit` or a stop,
+    logging, checkpointing and evaluating at their cadences."""
+    config = run.config
+    running: list[float] = []
+    started = time.time()
+    while run.step < limit and not stop.requested:
+        epoch, offset = divmod(run.step, steps_per_epoch)
+        plan = batch_plan(lengths, config.batch_size, config.seed, epoch)
+        for indices in plan[offset:]:
+            if run.step >= limit or stop.requested:
+                break
+            running.append(run.train_step([items[i] for i in indices]))
+            if run.step % config.log_every == 0:
+                rate = len(running) * config.batch_size / max(time.time() - started, 1e-9)
+                info = {"loss": float(np.mean(running)), "lr": run.scheduler.get_last_lr()[0], "windows_per_s": rate}
+                run.write_log({"step": run.step, **info, "time": time.time()})
+                run.on_progress(run.step, run.total_steps, info)
+                running, started = [], time.time()
+            if run.step % config.checkpoint_every == 0:
+                run.checkpoint()
+            if run.step % config.eval_every == 0:
+                run.evaluate()

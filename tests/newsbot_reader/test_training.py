@@ -183,3 +183,19 @@ def test_finish_at_ends_a_resumed_run_early_with_its_learning_rate_decayed_to_ze
     assert lrs[5] - lrs[6] == pytest.approx(lrs[4] - lrs[5]), "a straight line down"
     state = torch.load(run_dir / "last.pt", map_location="cpu", weights_only=False)
     assert state["anneal"] == {"from": 3, "to": 7}, "a later resume keeps the bent schedule"
+
+
+def test_finish_at_from_the_first_step_keeps_the_warmup_then_decays_to_zero():
+    import torch
+
+    from newsbot_reader.training.loop import TrainConfig, _optimizer
+
+    model = torch.nn.Linear(2, 2)
+    config = TrainConfig(lr=1e-3, warmup=0.1)  # 100 planned steps: a warmup of 10
+    _, schedule = _optimizer(model, config, 100, {"from": 0, "to": 50})
+    factors = []
+    for _ in range(50):
+        factors.append(schedule.get_last_lr()[0] / config.lr)
+        schedule.step()
+    assert factors[9] == pytest.approx(1.0), "the warmup still reaches the full rate"
+    assert factors[10:] == sorted(factors[10:], reverse=True) and factors[-1] < 0.05
