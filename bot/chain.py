@@ -48,6 +48,10 @@ class NewsBot:
     def answerer(self) -> Answerer:
         return self._answerer or choose_answerer(self.settings, self.index)
 
+    def warm_up(self) -> Answerer:
+        """Build the answerer now, so that a missing or broken model fails here rather than at the first question."""
+        return self.answerer
+
     def ensure_indexed(self, progress: SyncProgress | None = None) -> SyncReport | None:
         """Index the default sources when the index is empty, so a fresh install answers at once."""
         if not self.index.is_empty():

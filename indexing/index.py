@@ -276,7 +276,8 @@ def _writer_lock(settings: IndexSettings, store: ChunkStore) -> WriterLock | Non
         return file_lock.FileLock(settings.data_dir) if file_lock.available() else None
     url = secret(settings.state_url)
     if url and is_postgres(url):
-        return AdvisoryLock(url, str(store.chunks.inner.id), settings.location)
+        server_collection: Any = store.chunks.inner  # on a server, chromadb's own collection: it has an id
+        return AdvisoryLock(url, str(server_collection.id), settings.location)
     return ChromaLease(store.writer_collection(), settings.location, settings.writer_lease)
 
 

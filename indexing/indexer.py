@@ -10,8 +10,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from indexing.embedding.models import Embedder
+from indexing.embedding.models import Embedder, PooledEmbedder, SpanEmbedder
 from indexing.errors import ArticleError
 from indexing.plan import SyncPlan, indexing_signature, plan_sync, versioned
 from indexing.settings import IndexSettings
@@ -19,9 +20,12 @@ from indexing.sources.article import Article
 from indexing.sources.paths import path_text
 from indexing.store.chroma import ChunkStore
 from indexing.store.format import check_writable
-from indexing.store.records import PreparedArticle
+from indexing.store.records import ArticleRecord, PreparedArticle
 from indexing.store.upgrade import upgrade
 from indexing.text.chunking import Chunk, chunk_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["SyncPlan", "SyncProgress", "SyncReport", "embedding_text", "indexing_signature", "plan_sync", "sync", "versioned"]
 
@@ -116,6 +120,27 @@ def sync(
     began = time.perf_counter()
     progress = progress or SyncProgress()
     report = SyncReport()
+    records, plan = _planned(paths, store, settings, report, fence)
+    progress.start(len(plan.to_write))
+    if plan.to_write:
+        store.record_maker(embedder.backend, embedder.precision)
+        _write_planned(plan, store, embedder, settings, report, progress, fence)
+    progress.finish()
+
+    # Counted, not read back: reading the whole registry again costs ~0.5 s per 10,000 articles.
+    report.articles = len(records) - report.removed + report.added
+    report.chunks = store.chunk_count()
+    report.seconds = time.perf_counter() - began
+    fence()
+    store.mark_synced(articles=report.articles, chunks=report.chunks)
+    return report
+
+
+def _planned(
+    paths: Iterable[Path], store: ChunkStore, settings: IndexSettings, report: SyncReport, fence: Callable[[], None]
+) -> tuple[dict[str, ArticleRecord], SyncPlan]:
+    """The store made ready (repaired, upgraded, its roots noted), the registry as read and the plan,
+    with the removals it plans already done."""
     roots = [Path(p).resolve() for p in paths]
     # Nothing is written (not even a repair) into an index of a format this newsbot does not write.
     check_writable(store.meta(), settings.location)
@@ -131,10 +156,19 @@ def sync(
         fence()
         store.remove_article(article_id)
         report.removed += 1
+    return records, plan
 
-    progress.start(len(plan.to_write))
-    if plan.to_write:
-        store.record_maker(embedder.backend, embedder.precision)
+
+def _write_planned(
+    plan: SyncPlan,
+    store: ChunkStore,
+    embedder: Embedder,
+    settings: IndexSettings,
+    report: SyncReport,
+    progress: SyncProgress,
+    fence: Callable[[], None],
+) -> None:
+    """Chunk, embed and commit the plan's new and changed articles, batch by batch, in order."""
     chunked = (
         (article, previous, chunk_text(article.text, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens))
         for article, previous in plan.articles()
@@ -158,15 +192,6 @@ def sync(
             writing = _write_next(embeds.popleft(), writing, writer, store, report, progress, fence)
         if writing:
             _landed(*writing, report, progress)
-    progress.finish()
-
-    # Counted, not read back: reading the whole registry again costs ~0.5 s per 10,000 articles.
-    report.articles = len(records) - report.removed + report.added
-    report.chunks = store.chunk_count()
-    report.seconds = time.perf_counter() - began
-    fence()
-    store.mark_synced(articles=report.articles, chunks=report.chunks)
-    return report
 
 
 def _no_fence() -> None:
@@ -175,8 +200,9 @@ def _no_fence() -> None:
 
 def _embedding_processes(embedder: Embedder, articles: int) -> AbstractContextManager[None]:
     """The embedder's worker processes for the length of a long sync; nothing for a short one."""
-    start = getattr(embedder, "worker_processes", None)
-    return start() if start is not None and articles >= PROCESSES_FROM_ARTICLES else nullcontext()
+    if isinstance(embedder, PooledEmbedder) and articles >= PROCESSES_FROM_ARTICLES:
+        return embedder.worker_processes()
+    return nullcontext()
 
 
 def _write_next(
@@ -219,8 +245,10 @@ def _embedded(batch: Batch, embedder: Embedder) -> list[PreparedArticle]:
             text, shift = embedding_text_and_shift(article, c)
             texts.append(text)
             spans.append([(a - shift, b - shift) for a, b in c.sentences])
-    if hasattr(embedder, "embed_with_spans"):
-        vectors, sentence_vectors = embedder.embed_with_spans(texts, spans)
+    sentence_vectors: list[np.ndarray | None]
+    if isinstance(embedder, SpanEmbedder):
+        vectors, with_spans = embedder.embed_with_spans(texts, spans)
+        sentence_vectors = list(with_spans)
     else:  # an embedder without token access: sentences get embedded at question time instead
         vectors, sentence_vectors = embedder.embed_documents(texts), [None] * len(texts)
     items, offset = [], 0

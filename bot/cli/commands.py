@@ -176,8 +176,8 @@ def eval_command(
     ),
 ) -> None:
     """Score answers and retrieval on a question set, in a temporary index (never yours)."""
-    from bot.evaluation.datasets import EvalDataMissing, load_dataset, resolve_dataset
     from bot.cli.eval_report import RichEvalProgress, render_report
+    from bot.evaluation.datasets import EvalDataMissing, load_dataset, resolve_dataset
     from bot.evaluation.runner import run_eval
 
     settings = load_settings()

@@ -6,7 +6,7 @@ import calendar
 import functools
 from collections.abc import Callable
 from datetime import date
-from typing import Optional, TypeVar
+from typing import TYPE_CHECKING, Optional, TypeVar
 
 import typer
 from rich.markup import escape
@@ -15,6 +15,10 @@ from bot.cli.console import RichSyncProgress, err, out
 from bot.cli.help import CONTEXT, Command
 from bot.settings import BotSettings
 from indexing import NewsbotError
+
+if TYPE_CHECKING:  # imported when used: a command that needs neither starts without chromadb or the models
+    from bot.chain import NewsBot
+    from indexing import NewsIndex
 
 app = typer.Typer(
     name="newsbot",
@@ -122,20 +126,19 @@ def load_settings() -> BotSettings:
     return BotSettings.from_env()
 
 
-def open_index():
+def open_index() -> NewsIndex:
     from indexing import NewsIndex
 
     return NewsIndex(load_settings().index)
 
 
-def open_bot():
+def open_bot() -> NewsBot:
     from bot.chain import NewsBot
 
-    settings = load_settings()
-    return NewsBot(settings)
+    return NewsBot(load_settings())
 
 
-def ready_bot(quiet: bool):
+def ready_bot(quiet: bool) -> NewsBot:
     """The chain, with the seeds indexed first when the index is empty (fresh installs answer at once)."""
     bot = open_bot()
     report = bot.ensure_indexed(progress=None if quiet else RichSyncProgress())
@@ -143,11 +146,11 @@ def ready_bot(quiet: bool):
         sources = ", ".join(str(p) for p in bot.settings.index.default_sources)
         err.print(f"[dim]indexed {report.articles} article(s) from {escape(sources)} first[/]")
     if quiet:
-        bot.answerer  # noqa: B018  (built now: a missing model fails here, before the first question)
+        bot.warm_up()
     else:
         # The first run derives the reader's ONNX graph from the shipped weights (a few seconds, once).
         with err.status("loading the answerer"):
-            bot.answerer  # noqa: B018
+            bot.warm_up()
     return bot
 
 

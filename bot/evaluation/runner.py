@@ -106,10 +106,6 @@ def run_eval(
     """Index the set's corpus privately and score newsbot on it: with the settings' answerer, or with
     each of `answerers` side by side on the same index (systems "newsbot-<name>"); `baseline` adds
     LangChain's textbook RAG."""
-    from bot.answering.choose import choose_answerer
-    from bot.chain import NewsBot
-    from indexing import NewsIndex
-
     progress = progress or EvalProgress()
     dataset = dataset.limited(limit)
     began = time.perf_counter()
@@ -130,35 +126,57 @@ def run_eval(
     if any(q.asked_on for q in dataset.questions):
         report.notes.append("each question is asked as of its own date (later articles left out, 'this week' = the week before)")
     with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as tmp:
-        settings = eval_settings(settings, Path(tmp) / "newsbot")
-        index = NewsIndex(settings.index)
-        progress.stage(f"indexing {len(articles)} articles with newsbot")
-        t0 = time.perf_counter()
-        synced = index.sync(list(dataset.corpus), progress.sync_progress())
-        if synced.failed:
-            report.notes.append(f"{len(synced.failed)} corpus file(s) or record(s) could not be indexed")
-        index_seconds, chunks = time.perf_counter() - t0, index.store.chunk_count()
-        names: list[str | None] = list(answerers) or [None]
-        for name in names:
-            bot = NewsBot(settings, index, choose_answerer(settings, index, name))
-            system = "newsbot" if len(answerers) <= 1 else f"newsbot-{name}"
-            results = evaluate(NewsbotSystem(bot, system), dataset.questions, articles, progress)
-            report.systems.append(SystemRun(system, results, index_seconds, chunks))
+        private = eval_settings(settings, Path(tmp) / "newsbot")
+        _run_newsbot(dataset, private, articles, answerers, report, progress)
         if baseline:
-            from bot.evaluation.baseline import NaiveRag
-
-            progress.stage(f"indexing {len(articles)} articles with the LangChain baseline")
-            t0 = time.perf_counter()
-            from indexing import get_embedder
-
-            s = settings.index  # the textbook pipeline's embeddings: the same weights, every core as for newsbot's batches
-            naive = NaiveRag(get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size), Path(tmp) / "baseline")
-            chunks = naive.build(articles.values(), progress.baseline_chunks)
-            index_seconds = time.perf_counter() - t0
-            results = evaluate(naive, dataset.questions, articles, progress)
-            report.systems.append(SystemRun("baseline", results, index_seconds, chunks))
+            _run_baseline(dataset, private, articles, Path(tmp) / "baseline", report, progress)
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _run_newsbot(
+    dataset: EvalDataset,
+    settings: BotSettings,
+    articles: dict[str, Article],
+    answerers: Sequence[str],
+    report: EvalReport,
+    progress: EvalProgress,
+) -> None:
+    """Index the corpus once with newsbot, then score each answerer (or the settings' one) on it."""
+    from bot.answering.choose import choose_answerer
+    from bot.chain import NewsBot
+    from indexing import NewsIndex
+
+    index = NewsIndex(settings.index)
+    progress.stage(f"indexing {len(articles)} articles with newsbot")
+    t0 = time.perf_counter()
+    synced = index.sync(list(dataset.corpus), progress.sync_progress())
+    if synced.failed:
+        report.notes.append(f"{len(synced.failed)} corpus file(s) or record(s) could not be indexed")
+    index_seconds, chunks = time.perf_counter() - t0, index.store.chunk_count()
+    names: list[str | None] = list(answerers) or [None]
+    for name in names:
+        bot = NewsBot(settings, index, choose_answerer(settings, index, name))
+        system = "newsbot" if len(answerers) <= 1 else f"newsbot-{name}"
+        results = evaluate(NewsbotSystem(bot, system), dataset.questions, articles, progress)
+        report.systems.append(SystemRun(system, results, index_seconds, chunks))
+
+
+def _run_baseline(
+    dataset: EvalDataset, settings: BotSettings, articles: dict[str, Article], folder: Path, report: EvalReport, progress: EvalProgress
+) -> None:
+    """LangChain's textbook RAG on the same corpus, in `folder`."""
+    from bot.evaluation.baseline import NaiveRag
+    from indexing import get_embedder
+
+    progress.stage(f"indexing {len(articles)} articles with the LangChain baseline")
+    t0 = time.perf_counter()
+    s = settings.index  # the textbook pipeline's embeddings: the same weights, every core as for newsbot's batches
+    naive = NaiveRag(get_embedder(s.embed_model, s.batch_thread_count, s.embed_batch_size), folder)
+    chunks = naive.build(articles.values(), progress.baseline_chunks)
+    index_seconds = time.perf_counter() - t0
+    results = evaluate(naive, dataset.questions, articles, progress)
+    report.systems.append(SystemRun("baseline", results, index_seconds, chunks))
 
 
 def evaluate(

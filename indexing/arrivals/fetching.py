@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from indexing.arrivals.addresses import AddressRefused, resolve
 
@@ -70,16 +70,7 @@ def _one_hop(
     url: str, deadline: float, timeout: float, headers: dict[str, str], max_bytes: int, allow_private: bool
 ) -> tuple[str, Fetched | None]:
     """(Location, None) for a redirect, else ("", the answer)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise FetchError(f"not an http(s) URL ({scheme or 'no scheme'}:); only http and https are fetched")
-    try:
-        host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS[scheme]
-    except ValueError as exc:  # a port that is not a number
-        raise FetchError(f"bad URL ({exc})") from None
-    if not host:
-        raise FetchError("bad URL (no host)")
+    parts, scheme, host, port = _target(url)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise FetchError(f"timed out after {timeout:g}s")
@@ -97,44 +88,75 @@ def _one_hop(
         try:
             connection.connect()
         except OSError as exc:
-            if time.monotonic() >= deadline or isinstance(exc, TimeoutError):
-                raise FetchError(f"timed out after {timeout:g}s") from None
-            if isinstance(exc, ssl.SSLError):
-                raise FetchError(f"TLS failed ({exc.reason or exc})") from None
-            raise FetchError(f"cannot connect ({exc.strerror or exc})") from None
-        shown_host = f"[{host}]" if ":" in host else host
-        connection.request(
-            "GET",
-            parts.path + (f"?{parts.query}" if parts.query else "") or "/",
-            headers={
-                "Host": shown_host if parts.port is None else f"{shown_host}:{port}",
-                "User-Agent": USER_AGENT,
-                "Accept": "*/*",
-                "Connection": "close",
-                **headers,
-            },
-        )
-        response = connection.getresponse()
-        answer_headers = {k.lower(): v for k, v in response.getheaders()}
-        if response.status in _REDIRECTS and answer_headers.get("location"):
-            return answer_headers["location"], None
-        if response.status == 304:
-            return "", Fetched(304, url, b"", answer_headers)
-        if response.status >= 400:
-            raise FetchError(f"HTTP {response.status} {response.reason}")
-        body = _read_body(response, max_bytes, deadline, timeout)
-        return "", Fetched(response.status, url, body, answer_headers)
+            raise _failure(exc, deadline, timeout, f"cannot connect ({exc.strerror or exc})") from None
+        return _exchange(connection, url, host, port, headers, max_bytes, deadline, timeout)
     except FetchError:
         raise
     except (OSError, http.client.HTTPException, ValueError) as exc:  # timeouts, resets, a connection the deadline cut
-        if time.monotonic() >= deadline or isinstance(exc, TimeoutError):
-            raise FetchError(f"timed out after {timeout:g}s") from None
-        if isinstance(exc, ssl.SSLError):
-            raise FetchError(f"TLS failed ({exc.reason or exc})") from None
-        raise FetchError(f"{exc.__class__.__name__}: {exc}") from None
+        raise _failure(exc, deadline, timeout, f"{exc.__class__.__name__}: {exc}") from None
     finally:
         watchdog.cancel()
         connection.close()
+
+
+def _target(url: str) -> tuple[SplitResult, str, str, int]:
+    """The URL's parts, scheme, host and port: FetchError for what is not an http(s) URL with a host."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise FetchError(f"not an http(s) URL ({scheme or 'no scheme'}:); only http and https are fetched")
+    try:
+        host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS[scheme]
+    except ValueError as exc:  # a port that is not a number
+        raise FetchError(f"bad URL ({exc})") from None
+    if not host:
+        raise FetchError("bad URL (no host)")
+    return parts, scheme, host, port
+
+
+def _failure(exc: BaseException, deadline: float, timeout: float, otherwise: str) -> FetchError:
+    """What a failed connection or exchange is called: a timeout, a TLS failure, else `otherwise`."""
+    if time.monotonic() >= deadline or isinstance(exc, TimeoutError):
+        return FetchError(f"timed out after {timeout:g}s")
+    if isinstance(exc, ssl.SSLError):
+        return FetchError(f"TLS failed ({exc.reason or exc})")
+    return FetchError(otherwise)
+
+
+def _exchange(
+    connection: http.client.HTTPConnection,
+    url: str,
+    host: str,
+    port: int,
+    headers: dict[str, str],
+    max_bytes: int,
+    deadline: float,
+    timeout: float,
+) -> tuple[str, Fetched | None]:
+    """One GET on an open connection: (Location, None) for a redirect, else ("", the answer)."""
+    parts = urlsplit(url)
+    shown_host = f"[{host}]" if ":" in host else host
+    connection.request(
+        "GET",
+        parts.path + (f"?{parts.query}" if parts.query else "") or "/",
+        headers={
+            "Host": shown_host if parts.port is None else f"{shown_host}:{port}",
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+            "Connection": "close",
+            **headers,
+        },
+    )
+    response = connection.getresponse()
+    answer_headers = {k.lower(): v for k, v in response.getheaders()}
+    if response.status in _REDIRECTS and answer_headers.get("location"):
+        return answer_headers["location"], None
+    if response.status == 304:
+        return "", Fetched(304, url, b"", answer_headers)
+    if response.status >= 400:
+        raise FetchError(f"HTTP {response.status} {response.reason}")
+    body = _read_body(response, max_bytes, deadline, timeout)
+    return "", Fetched(response.status, url, body, answer_headers)
 
 
 def _read_body(response: http.client.HTTPResponse, max_bytes: int, deadline: float, timeout: float) -> bytes:

@@ -11,10 +11,10 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -38,6 +38,22 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+
+@runtime_checkable
+class SpanEmbedder(Protocol):
+    """An ability some embedders have, beside `Embedder`: token access, so a chunk's sentences get their own
+    vectors from the chunk's forward pass."""
+
+    def embed_with_spans(self, texts: Sequence[str], spans: Spans) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+
+@runtime_checkable
+class PooledEmbedder(Protocol):
+    """An ability some embedders have, beside `Embedder`: long batches in worker processes, started and
+    stopped around them."""
+
+    def worker_processes(self) -> AbstractContextManager[None]: ...
 
 
 def resolve_model_dir(model: str) -> Path:

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from indexing.errors import StoreUnavailable
+from indexing.store.collection import Collection
 from indexing.store.turns import Turns
 
 _RETRY_PAUSE = 0.2  # one retry: a keep-alive connection the restarted server dropped fails only once
@@ -31,7 +32,7 @@ class GuardedCollection:
     """A Chroma collection (or indexing.store.owner.RoutedCollection) whose unreachable store raises StoreUnavailable.
     Its writes take their turn after the questions in flight (`turns`: indexing.store.turns)."""
 
-    def __init__(self, inner: Any, location: str, turns: Turns | None = None):
+    def __init__(self, inner: Collection, location: str, turns: Turns | None = None):
         self.inner = inner
         self.location = location
         self.metadata = inner.metadata

@@ -146,8 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from newsbot_reader import model as reader_model
     from newsbot_reader.features import load_tokenizer
-    from newsbot_reader.training.batches import labelled_windows
-    from newsbot_reader.training.loop import TrainConfig, evaluate, pick_device, train
+    from newsbot_reader.training.loop import evaluate, pick_device
 
     torch.set_num_threads(args.threads)
     device = pick_device(args.device)
@@ -167,6 +166,16 @@ def main(argv: list[str] | None = None) -> int:
         scores = evaluate(reader_model.load(args.run_dir / "best").to(device), device, tokenizer, heldout)
         print(json.dumps({k: v.as_dict() for k, v in scores.items()}, indent=2))
         return 0
+    print(json.dumps(run_training(args, examples, base, tokenizer, device)))
+    return 0
+
+
+def run_training(args: argparse.Namespace, examples: list[Example], base: Path, tokenizer: Any, device: Any) -> dict[str, Any]:
+    """Train (or resume) on the training split, evaluating on a fixed slice of the held-apart one."""
+    from newsbot_reader import model as reader_model
+    from newsbot_reader.training.batches import labelled_windows
+    from newsbot_reader.training.loop import TrainConfig, train
+
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -187,21 +196,17 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     model = reader_model.load(args.init) if args.init else reader_model.from_base(base)
+    heldout = eval_slice([e for e in examples if e.split == "heldout"], args.eval_size, args.seed)
     progress = _progress()
     if progress is None:
-        summary = train(model, items, eval_slice(heldout, args.eval_size, args.seed), tokenizer, args.run_dir, config, device)
-    else:
-        with progress:
-            task = progress.add_task("training", total=None, info="")
+        return train(model, items, heldout, tokenizer, args.run_dir, config, device)
+    with progress:
+        task = progress.add_task("training", total=None, info="")
 
-            def on_progress(step: int, total: int, info: dict[str, float]) -> None:
-                progress.update(task, completed=step, total=total, info=" ".join(f"{k} {v:.4g}" for k, v in info.items()))
+        def on_progress(step: int, total: int, info: dict[str, float]) -> None:
+            progress.update(task, completed=step, total=total, info=" ".join(f"{k} {v:.4g}" for k, v in info.items()))
 
-            summary = train(
-                model, items, eval_slice(heldout, args.eval_size, args.seed), tokenizer, args.run_dir, config, device, on_progress
-            )
-    print(json.dumps(summary))
-    return 0
+        return train(model, items, heldout, tokenizer, args.run_dir, config, device, on_progress)
 
 
 def publish(
