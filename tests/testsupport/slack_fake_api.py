@@ -46,6 +46,7 @@ class Call:
     status: int = 200
     at: float = field(default_factory=time.monotonic)
     path: str = ""
+    response: dict[str, Any] = field(default_factory=dict)  # what the stand-in answered
 
 
 @dataclass(frozen=True)
@@ -243,8 +244,8 @@ class FakeSlack:
                     status, retry_after = failures.pop(0) if failures else (200, 0)
                     if status == 200 and method != "response_url" and fake._random.random() < fake.rate_limited:
                         status, retry_after = 429, 1
-                    fake.calls.append(Call(method, params, dict(self.headers.items()), status, path=url.path))
                     body = fake._answer(method, params, token, basic) if status == 200 else {"ok": False, "error": "ratelimited"}
+                    fake.calls.append(Call(method, params, dict(self.headers.items()), status, path=url.path, response=body))
                     fake._cond.notify_all()
                 data = json.dumps(body).encode("utf-8")
                 self.send_response(status)

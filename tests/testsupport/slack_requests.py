@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -226,3 +227,39 @@ def assert_cited_answer(call: Call, expected: str) -> None:
     assert cited and all(q in SEED_TEXT for q in cited), cited
     assert any(f"*{expected}*" in b["elements"][0]["text"] for b in params["blocks"] if b["type"] == "context")
     answer_id_of(params["blocks"])
+
+
+@dataclass
+class Streamed:
+    """An answer streamed into a thread, as the stand-in for Slack saw it."""
+
+    start: Call  # chat.startStream
+    appends: list[Call]  # chat.appendStream, in order
+    stop: Call  # chat.stopStream
+    text: str  # everything streamed, joined (markdown)
+    message: dict[str, Any]  # the message Slack keeps: text, blocks, metadata (after a chat.update that replaced it)
+
+    @property
+    def replaced(self) -> bool:
+        """The streamed text was replaced by the checked answer (a refusal, a renumbered answer, an expired stream)."""
+        return "edited" in self.message
+
+
+def streamed_answer(fake: FakeSlack, channel: str, thread_ts: str, timeout: float = 60.0) -> Streamed:
+    """Wait for the answer streamed into `thread_ts` and return it: the calls, the text and the final message.
+
+    A stream stopped without metadata, or whose stop Slack refused, is one the bot then replaces by the
+    checked answer (chat.update): this waits for that too, so `message` is always what stays in Slack."""
+    started = fake.wait_for(
+        "chat.startStream", lambda c: c.params.get("channel") == channel and c.params.get("thread_ts") == thread_ts, timeout=timeout
+    )
+    start = next(c for c in started if c.response.get("ok"))
+    ts = start.response["ts"]
+    in_stream = lambda c: c.params.get("channel") == channel and c.params.get("ts") == ts  # noqa: E731
+    (stop,) = fake.wait_for("chat.stopStream", in_stream, timeout=timeout)
+    if not (stop.response.get("ok") and stop.params.get("metadata")):
+        fake.wait_for("chat.update", in_stream, timeout=timeout)
+    appends = [c for c in fake.calls_to("chat.appendStream", in_stream) if c.status == 200]
+    text = "".join(chunk["text"] for call in (start, *appends, stop) for chunk in call.params.get("chunks", []))
+    message = next(m for m in fake.messages[channel] if m["ts"] == ts)
+    return Streamed(start, appends, stop, text, message)

@@ -1,10 +1,10 @@
 """Slack's AI-app side panel over HTTP: signed assistant_thread_started and message events, answered
-in the assistant thread with suggested prompts, a title, a status and the usual cited blocks."""
+in the assistant thread with suggested prompts, a title, a status, the usual cited blocks and the answer's follow-ups."""
 
 from __future__ import annotations
 
-from bot.slack.texts import GREETING, SEARCHING, SUGGESTED_PROMPTS
-from testsupport.slack_requests import QUESTION, assert_cited_answer, in_thread, send_event, user_message
+from bot.slack.texts import FOLLOW_UPS_TITLE, GREETING, SEARCHING, SUGGESTED_PROMPTS
+from testsupport.slack_requests import QUESTION, assert_cited_answer, follow_up_buttons, in_thread, send_event, user_message
 
 
 def _calls(fake, method: str, channel: str, thread: str) -> list:
@@ -40,6 +40,11 @@ def test_the_side_panel_greets_then_answers_with_citations_a_title_and_a_status(
     assert title.params["title"] == QUESTION and searching.params["status"] == SEARCHING
     assert title.at < answer.at and searching.at < answer.at
     assert not fake.calls_to("reactions.add", lambda c: c.params.get("channel") == channel)  # the status says it instead
+    # The follow-ups the answer suggests become the thread's suggested prompts, not buttons.
+    suggested = fake.wait_for("assistant.threads.setSuggestedPrompts", lambda c: c.params.get("channel_id") == channel, count=2)[1]
+    assert suggested.params["title"] == FOLLOW_UPS_TITLE and suggested.at > answer.at
+    assert any(p["message"].startswith(QUESTION) and " after:" in p["message"] for p in suggested.params["prompts"])
+    assert not follow_up_buttons(answer.params["blocks"])
 
     follow = user_message(fake, channel, "and who led the Russian side?", kind="message", thread_ts=thread, channel_type="im")
     assert send_event(server, follow)[0] == 200

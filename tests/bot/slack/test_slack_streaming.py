@@ -33,6 +33,7 @@ from testsupport.slack_requests import (
     make_settings,
     quotes,
     send_event,
+    streamed_answer,
     user_message,
 )
 
@@ -72,53 +73,33 @@ def streaming(seed_index, tmp_path_factory, fake):
     face.close()
 
 
-def _stream_calls(fake, channel: str) -> dict[str, list]:
-    return {
-        m: fake.calls_to(m, lambda c: c.params.get("channel") == channel)
-        for m in ("chat.startStream", "chat.appendStream", "chat.stopStream")
-    }
-
-
-def _streamed_text(calls: dict[str, list]) -> str:
-    return "".join(chunk["text"] for method in calls.values() for call in method for chunk in call.params.get("chunks", []))
-
-
-def _message(fake, channel: str, ts: str) -> dict:
-    return next(m for m in fake.messages[channel] if m["ts"] == ts)
-
-
 def test_a_generative_answer_streams_into_the_thread_then_ends_with_citations_and_buttons(streaming, fake):
     event = user_message(fake, "C30", f"<@UBOT> {QUESTION}")
     assert send_event(streaming, event)[0] == 200
-    (stop,) = fake.wait_for("chat.stopStream", lambda c: c.params.get("channel") == "C30")
-    calls = _stream_calls(fake, "C30")
-    (start,) = calls["chat.startStream"]
+    answer = streamed_answer(fake, "C30", event["ts"])
     # A reply in the question's thread, to the person who asked (Slack needs both outside a DM).
-    assert start.params["thread_ts"] == event["ts"]
-    assert (start.params["recipient_user_id"], start.params["recipient_team_id"]) == ("U1", "T1")
-    assert len(calls["chat.appendStream"]) >= 2 and start.at < calls["chat.appendStream"][0].at < stop.at
-    assert _streamed_text(calls) == BACKED
+    assert (answer.start.params["recipient_user_id"], answer.start.params["recipient_team_id"]) == ("U1", "T1")
+    assert len(answer.appends) >= 2 and answer.start.at < answer.appends[0].at < answer.stop.at
+    assert answer.text == BACKED and not answer.replaced
     # The citations come at the end: verbatim quotes, then follow-ups, then Slack's feedback buttons.
-    blocks = stop.params["blocks"]
+    blocks = answer.stop.params["blocks"]
     assert quotes(blocks) and all(q in SEED_TEXT for q in quotes(blocks))
     answer_id = answer_id_of(blocks)
     assert any("after:" in b["value"] for b in follow_up_buttons(blocks))
-    assert stop.params["metadata"]["event_payload"] == {"id": answer_id, "question": QUESTION, "answer": BACKED, "answered": True}
+    assert answer.stop.params["metadata"]["event_payload"] == {"id": answer_id, "question": QUESTION, "answer": BACKED, "answered": True}
     # The message Slack keeps is the answer, and no second message was posted.
-    message = _message(fake, "C30", stop.params["ts"])
-    assert message["text"] == BACKED and message["blocks"] == blocks
+    assert answer.message["text"] == BACKED and answer.message["blocks"] == blocks
     assert not fake.calls_to("chat.postMessage", in_thread("C30", event["ts"]))
     fake.wait_for("reactions.remove", lambda c: c.params.get("timestamp") == event["ts"])
 
-    assert feedback(streaming, fake, "down", answer_id, user="U5", channel="C30", message=message)[0] == 200
-    fake.wait_for("response_url", lambda c: "feedback is recorded" in c.params.get("text", "") and c.at > stop.at)
+    assert feedback(streaming, fake, "down", answer_id, user="U5", channel="C30", message=answer.message)[0] == 200
+    fake.wait_for("response_url", lambda c: "feedback is recorded" in c.params.get("text", "") and c.at > answer.stop.at)
 
 
 def test_a_suggested_follow_up_is_asked_in_the_thread_when_clicked(streaming, fake):
     event = user_message(fake, "C31", f"<@UBOT> {QUESTION}")
     send_event(streaming, event)
-    (stop,) = fake.wait_for("chat.stopStream", lambda c: c.params.get("channel") == "C31")
-    message = _message(fake, "C31", stop.params["ts"])
+    message = streamed_answer(fake, "C31", event["ts"]).message
     newer = next(b for b in follow_up_buttons(message["blocks"]) if "after:" in b["value"])
     assert newer["action_id"].startswith(FOLLOW_UP)
     assert click(streaming, fake, newer["action_id"], newer["value"], user="U6", channel="C31", message=message)[0] == 200
@@ -132,13 +113,12 @@ def test_a_suggested_follow_up_is_asked_in_the_thread_when_clicked(streaming, fa
 def test_a_reply_the_passages_do_not_back_ends_as_the_refusal(streaming, fake):
     event = user_message(fake, "C32", "<@UBOT> Where were the talks moved?")
     send_event(streaming, event)
-    (update,) = fake.wait_for("chat.update", lambda c: c.params.get("channel") == "C32")
-    calls = _stream_calls(fake, "C32")
-    assert _streamed_text(calls) == UNBACKED and len(calls["chat.stopStream"]) == 1
+    answer = streamed_answer(fake, "C32", event["ts"])
+    assert answer.text == UNBACKED and answer.replaced
     # What stays in Slack is the checked answer: the refusal replaces what was streamed, in the same message.
-    message = _message(fake, "C32", update.params["ts"])
-    assert "Paris" not in message["text"] and message["metadata"]["event_payload"]["answered"] is False
-    assert message["blocks"][0]["text"]["text"].startswith(":mag:") and message["blocks"][-1]["type"] == "context_actions"
+    assert "Paris" not in answer.message["text"] and answer.message["metadata"]["event_payload"]["answered"] is False
+    blocks = answer.message["blocks"]
+    assert blocks[0]["text"]["text"].startswith(":mag:") and blocks[-1]["type"] == "context_actions"
 
 
 def test_an_expired_stream_still_ends_as_the_answer(streaming, fake, caplog):
@@ -146,10 +126,10 @@ def test_an_expired_stream_still_ends_as_the_answer(streaming, fake, caplog):
     fake.refuse("chat.stopStream", "message_not_in_streaming_state")
     event = user_message(fake, "C34", f"<@UBOT> {QUESTION}")
     send_event(streaming, event)
-    (update,) = fake.wait_for("chat.update", lambda c: c.params.get("channel") == "C34")
-    message = _message(fake, "C34", update.params["ts"])
-    assert message["metadata"]["event_payload"]["answered"] is True and "Wendy R. Sherman" in message["text"]
-    assert quotes(message["blocks"]) and message["blocks"][-1]["type"] == "context_actions"
+    answer = streamed_answer(fake, "C34", event["ts"])
+    assert answer.replaced and answer.message["metadata"]["event_payload"]["answered"] is True
+    assert "Wendy R. Sherman" in answer.message["text"]
+    assert quotes(answer.message["blocks"]) and answer.message["blocks"][-1]["type"] == "context_actions"
     assert "chat.stopStream failed in C34: message_not_in_streaming_state" in caplog.text
 
 
