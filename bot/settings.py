@@ -85,7 +85,7 @@ class BotSettings(SettingsModel):
     slack_stream_buffer: int = setting(
         256,
         env="NEWSBOT_SLACK_STREAM_BUFFER",
-        doc="Characters of a streamed answer gathered before each `chat.appendStream` (Slack rate-limits appends)",
+        doc="A streamed answer goes to Slack once a second, or sooner when this many characters wait (Slack rate-limits appends)",
         ge=1,
         le=12_000,
     )

@@ -1,9 +1,10 @@
 """A generative answer streamed into Slack as the model writes it: chat.startStream, appendStream, stopStream.
 
-- slack_sdk's `WebClient.chat_stream` (the helper bolt's `say_stream` builds) gathers the text and sends
-  it `NEWSBOT_SLACK_STREAM_BUFFER` characters at a time. Nothing reaches Slack before the first text:
-  an answerer that writes nothing as it goes (the reader, the heuristic) leaves the stream unstarted,
-  and its answer is posted as one message.
+- slack_sdk's `WebClient.chat_stream` (the helper bolt's `say_stream` builds) sends it. The first words
+  go out at once (chat.startStream), the rest once a second, or sooner when `NEWSBOT_SLACK_STREAM_BUFFER`
+  characters wait: Slack rate-limits appends, and a short answer must not wait for a full buffer. Nothing
+  reaches Slack before the first text: an answerer that writes nothing as it goes (the reader, the
+  heuristic) leaves the stream unstarted, and its answer is posted as one message.
 - Citation marks are renumbered as they come, in order of first use, as the checked answer numbers them
   (bot.answering.generative.parse_reply).
 - `finish()` stops the stream with the citations, follow-ups and feedback buttons as the message's last
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 from slack_sdk import WebClient
@@ -30,6 +32,7 @@ log = logging.getLogger("newsbot.slack")
 
 _MARK = re.compile(r"\[(\d{1,3})\]")
 _OPEN_MARK = re.compile(r"\[\d{0,3}$")  # a mark still being written at the end of a piece
+SEND_EVERY_SECONDS = 1.0  # at most about one chat.appendStream a second per answer, unless the buffer fills
 
 
 class CitationNumbers:
@@ -68,16 +71,20 @@ class AnswerStream:
     def __init__(self, client: WebClient, channel: str, thread_ts: str, team_id: str, user_id: str, buffer_size: int = 256):
         self.client = client
         self.channel = channel
-        # recipient_*: Slack needs them to stream outside a DM (missing_recipient_user_id otherwise)
+        # recipient_*: Slack needs them to stream outside a DM (missing_recipient_user_id otherwise).
+        # buffer_size=1: the helper sends what it is given; when to send is decided here (`_append`).
         self._stream = client.chat_stream(
             channel=channel,
             thread_ts=thread_ts,
             recipient_team_id=team_id or None,
             recipient_user_id=user_id or None,
-            buffer_size=buffer_size,
+            buffer_size=1,
         )
+        self.buffer_size = buffer_size
         self._numbers = CitationNumbers()
-        self.text = ""  # what was handed to the stream, renumbered (unescaped)
+        self._pending = ""  # written, not yet sent
+        self._sent_at: float | None = None
+        self.text = ""  # everything written, renumbered (unescaped)
         self.refused = ""  # Slack's error once it refused the stream
 
     @property
@@ -97,10 +104,14 @@ class AnswerStream:
         if not text:
             return
         self.text += text
-        if self.refused:
+        self._pending += text
+        now = time.monotonic()
+        due = self._sent_at is None or len(self._pending) >= self.buffer_size or now - self._sent_at >= SEND_EVERY_SECONDS
+        if self.refused or not due:
             return
+        piece, self._pending, self._sent_at = self._pending, "", now
         try:
-            self._stream.append(markdown_text=escape(text))
+            self._stream.append(markdown_text=escape(piece))
         except (SlackApiError, SlackRequestError) as exc:
             self._refuse("chat.appendStream" if self.ts else "chat.startStream", exc)
 
@@ -111,13 +122,16 @@ class AnswerStream:
     def finish(self, answer: Answer, blocks: list[Block], whole: list[Block], fallback: str, metadata: dict[str, Any]) -> bool:
         """End the message as `answer`: `blocks` under the streamed text, or `whole` in its place when the
         answer is not what was streamed. False when nothing reached Slack (the caller posts the answer)."""
-        self._append(self._numbers.flush())
+        rest = self._numbers.flush()
+        self.text += rest
+        rest, self._pending = self._pending + rest, ""
         if not self.text:
             return False
         same = answer.answered and _same_text(self.text, answer.text)
         if not self.refused:
             try:
-                self._stream.stop(blocks=blocks if same else None, metadata=metadata if same else None)
+                kept = {"blocks": blocks, "metadata": metadata} if same else {}
+                self._stream.stop(markdown_text=escape(rest) if rest else None, **kept)
                 if same:
                     return True
             except (SlackApiError, SlackRequestError) as exc:

@@ -43,6 +43,7 @@ from testsupport.slack_requests import (
     click,
     event_body,
     feedback,
+    follow_up_buttons,
     in_thread,
     make_settings,
     send_event,
@@ -160,6 +161,15 @@ def test_slash_command_answers_ephemerally_and_posts_on_click(server, fake):
     texts = json.dumps(posted.params["blocks"])
     assert QUESTION in texts and "Asked by <@U1>" in texts
     fake.wait_for("response_url", lambda c: c.params.get("delete_original") is True)
+
+
+def test_a_follow_up_suggested_under_a_slash_answer_is_answered_ephemerally(server, fake):
+    assert slash(server, fake, QUESTION, user="U3", channel="C8")[0] == 200
+    (ephemeral,) = fake.wait_for("chat.postEphemeral", lambda c: c.params.get("channel") == "C8")
+    newer = next(b for b in follow_up_buttons(ephemeral.params["blocks"]) if " after:" in b["value"])
+    assert click(server, fake, newer["action_id"], newer["value"], user="U3", channel="C8")[0] == 200  # no message: ephemeral
+    reply = fake.wait_for("chat.postEphemeral", lambda c: c.params.get("channel") == "C8", count=2)[1]
+    assert reply.params["user"] == "U3" and "No indexed article was published since" in reply.params["text"]
 
 
 def test_slash_help(server, fake):
