@@ -130,10 +130,11 @@ class AnswerStream:
         same = answer.answered and _same_text(self.text, answer.text)
         if not self.refused:
             try:
-                kept = {"blocks": blocks, "metadata": metadata} if same else {}
-                self._stream.stop(markdown_text=escape(rest) if rest else None, **kept)
+                markdown = escape(rest) if rest else None
                 if same:
+                    self._stream.stop(markdown_text=markdown, blocks=blocks, metadata=metadata)
                     return True
+                self._stream.stop(markdown_text=markdown)
             except (SlackApiError, SlackRequestError) as exc:
                 self._refuse("chat.stopStream", exc)
         if not self.ts:
