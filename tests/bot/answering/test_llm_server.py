@@ -136,11 +136,13 @@ def slack_face(citing_llm_server, seed_index, tmp_path_factory) -> Iterator[tupl
     fake.stop()
 
 
-def test_an_answer_from_the_server_streams_into_slack(slack_face):
+@pytest.mark.parametrize("n", range(len(CHECK_WHERE)))
+def test_an_answer_from_the_server_streams_into_slack(slack_face, n):
     fake, http = slack_face
-    event = user_message(fake, "C50", f"<@UBOT> {CHECK_WHERE[0]}")
+    channel = f"C5{n}"
+    event = user_message(fake, channel, f"<@UBOT> {CHECK_WHERE[n]}")
     assert send_event(http, event)[0] == 200
-    streamed = streamed_answer(fake, "C50", event["ts"], timeout=300)
+    streamed = streamed_answer(fake, channel, event["ts"], timeout=300)
     # The reply reached Slack as the model wrote it: a stream started in the thread, then appends, then a stop.
     assert streamed.appends and streamed.start.at < streamed.appends[0].at <= streamed.stop.at
     assert CITATION_MARK.search(streamed.text), streamed.text
