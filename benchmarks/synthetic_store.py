@@ -185,5 +185,10 @@ class SyntheticCorpus:
         ]
 
     def questions(self, count: int) -> list[str]:
-        rng = random.Random(11)
-        return [_fill(rng.choice(_QUESTIONS), rng) for _ in range(count)]
+        return synthetic_questions(count)
+
+
+def synthetic_questions(count: int) -> list[str]:
+    """Questions about the synthetic corpus (the same ones every run)."""
+    rng = random.Random(11)
+    return [_fill(rng.choice(_QUESTIONS), rng) for _ in range(count)]
