@@ -8,8 +8,7 @@ from typer.testing import CliRunner
 import bot.cli as cli
 
 
-@pytest.fixture
-def run(tmp_path, monkeypatch, embedder):
+def invoker(tmp_path, monkeypatch):
     """Invoke the CLI with a fresh data dir, no config file and none of the user's newsbot settings."""
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEWSBOT_CONFIG", str(tmp_path / "none.toml"))
@@ -24,3 +23,17 @@ def run(tmp_path, monkeypatch, embedder):
         return runner.invoke(cli.app, list(args), input=stdin)
 
     return invoke
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, embedder):
+    """The CLI on the real embedding model and the default answerer (the reader)."""
+    return invoker(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def run_fast(tmp_path, monkeypatch, fake_model):
+    """The CLI on the fake embedder (testsupport.fake_embedder) and the heuristic answerer: for tests of the
+    CLI's own behaviour, in the fast tier."""
+    monkeypatch.setenv("NEWSBOT_ANSWERER", "heuristic")
+    return invoker(tmp_path, monkeypatch)
