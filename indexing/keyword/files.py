@@ -98,7 +98,10 @@ def load(folder: Path) -> BM25Index | None:
         log.info("keyword index at %s not usable (%s); rebuilding", folder, exc)
         return None
     if version != _FORMAT:
-        save(index, folder)  # once: the next start maps it
+        try:
+            save(index, folder)  # once: the next start maps it
+        except OSError as exc:  # a read-only data dir: serve what was read, convert another time
+            log.warning("could not save the keyword index to %s in format %d: %s", folder, _FORMAT, exc)
     return index
 
 

@@ -196,6 +196,21 @@ def test_an_index_saved_in_format_2_is_read_once_and_saved_again_in_format_3(tmp
     assert_same_results(load(folder), index)
 
 
+def test_a_format_2_index_that_cannot_be_saved_again_still_loads(tmp_path, monkeypatch):
+    import indexing.keyword.files as files
+
+    folder = tmp_path / "kw"
+    index = fresh(corpus(range(4))).update(generation=5)
+    _save_in_format_2(index, folder)
+
+    def read_only(*_args):  # a data dir this process may not write (root ignores chmod, so it is simulated)
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(files, "save", read_only)
+    assert_same_results(load(folder), index)
+    assert json.loads((folder / MANIFEST).read_text())["format"] == 2
+
+
 def test_packed_strings_keep_every_string_through_take_and_concat():
     words = ["a", "", "ünïcode", "chunk#1", "x" * 300]
     packed = PackedStrings.of(words)
