@@ -44,8 +44,8 @@ from benchmarks.report_speed import (  # noqa: E402
     markdown_table,
     throughput_section,
 )
-from bot.evaluation.datasets import SHARED_SETS, load_dataset  # noqa: E402
 from bot.cli.eval_report import METRICS, RichEvalProgress, format_value, metric_rows  # noqa: E402
+from bot.evaluation.datasets import SHARED_SETS, load_dataset  # noqa: E402
 from bot.evaluation.runner import EvalReport, run_eval  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 

@@ -44,7 +44,9 @@ class HashEmbedder:
         return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, DIM), dtype=np.float32)
 
     def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
-        per_text = [np.stack([self._vector(text[a:b]) for a, b in s]) if s else np.zeros((0, DIM), np.float32) for text, s in zip(texts, spans)]
+        per_text = [
+            np.stack([self._vector(text[a:b]) for a, b in s]) if s else np.zeros((0, DIM), np.float32) for text, s in zip(texts, spans)
+        ]
         return self.embed_documents(texts), per_text
 
     @staticmethod
