@@ -13,11 +13,11 @@ processes as any long sync) runs in another thread, as the watcher's does. A que
 previous answer after `--gap` seconds (0.2: a busy channel; 0 is the worst case for the sync, which
 then only writes when a write has waited its full patience). Each mode syncs its own
 new folder. Modes, in one run:
-- `one call`: the chunks of a commit go to Chroma in one upsert of up to 1,000 (newsbot before
-  SERVING_WRITE_BATCH): Chroma's bindings hold the GIL for the whole call;
-- `bounded`: what a serving process does now (NewsIndex.serving()): upserts of at most
-  SERVING_WRITE_BATCH chunks, the writer thread yielding the GIL between them, and embedding
-  workers at a lower CPU priority than the process answering.
+- `one call`: `NewsIndex.serving(False)`, as newsbot was before: the chunks of a commit go to Chroma
+  in one upsert of up to 1,000, and Chroma's bindings hold the GIL for the whole call;
+- `bounded`: what a serving process does now (`NewsIndex.serving()`, indexing.store.turns): writes
+  of at most SERVING_BATCH records, each after the question in flight, and embedding workers at a
+  lower CPU priority than the process answering.
 """
 
 from __future__ import annotations
