@@ -136,11 +136,12 @@ def _optimizer(model: torch.nn.Module, config: TrainConfig, total_steps: int, an
         return min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
 
     def factor(step: int) -> float:
-        if "to" not in anneal or step < anneal["from"]:
+        if "to" not in anneal:
             return planned(step)
-        # Bend the decay only after the warmup: from a step inside it, the planned factor is still tiny.
-        start, end = anneal["from"], anneal["to"]
-        pivot = max(start, min(warmup, end - 1))
+        # Bend the decay from the later of the step it was asked at and the warmup's end: inside the
+        # warmup the planned factor is still tiny.
+        end = anneal["to"]
+        pivot = max(anneal["from"], min(warmup, end - 1))
         if step < pivot:
             return planned(step)
         return planned(pivot) * max(0.0, (end - step) / max(1, end - pivot))
