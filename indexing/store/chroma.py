@@ -31,6 +31,7 @@ from indexing.sources.article import Article
 from indexing.store.connect import open_client
 from indexing.store.format import format_fields
 from indexing.store.guard import GuardedCollection
+from indexing.store.owner import EmbeddedChroma
 from indexing.store.paging import WRITE_BATCH, read_all
 from indexing.store.records import (
     ArticleRecord,
@@ -70,7 +71,8 @@ class ChunkStore:
             raise
         except Exception as exc:
             raise StoreError(f"cannot open the index collections at {settings.location}: {exc}") from exc
-        self.turns = Turns()  # questions first, in a process that serves while it syncs (NewsIndex.serving)
+        # Questions first while serving (NewsIndex.serving); an embedded folder's are shared with its peers' calls.
+        self.turns = self.client.turns if isinstance(self.client, EmbeddedChroma) else Turns()
         self.chunks = GuardedCollection(chunks, settings.location, self.turns)
         self.articles = GuardedCollection(articles, settings.location, self.turns)
         built_with = (self.chunks.metadata or {}).get("embed_model")

@@ -40,6 +40,7 @@ from indexing.errors import StoreBusy, StoreUnavailable
 from indexing.store.frames import OwnerGone, error_from, receive, send
 from indexing.store.owner_socket import PROTOCOL, OwnerServer, remove_stale_socket
 from indexing.store.peers import check_connected, check_socket_path
+from indexing.store.turns import Turns
 
 try:
     import fcntl
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 _ELECTION_SECONDS = 20.0  # how long a process waits for an owner that is starting before it gives up
 _OPS = frozenset({"get", "query", "upsert", "delete", "count"})
+_WRITES = frozenset({"upsert", "delete"})
 SHARED = bool(fcntl is not None and hasattr(socket, "AF_UNIX"))
 
 
@@ -68,6 +70,9 @@ class EmbeddedChroma:
         self._local = threading.local()  # this thread's connection to the owner
         self._opened: dict[str, dict[str, Any]] = {}  # collection name -> how it was opened (metadata)
         self._collections: dict[str, Any] = {}  # the owner's open Chroma collections, by name
+        # Questions first on this folder, for this process's calls and, when it owns, for those it runs
+        # for others (indexing.store.turns); ChunkStore uses this one.
+        self.turns = Turns()
         self._elect()
 
     # ---- what ChunkStore sees ---------------------------------------------------------------------
@@ -110,6 +115,17 @@ class EmbeddedChroma:
             raise ValueError(f"unknown store call {op!r}")
         return getattr(self._collection(name), op)(**kwargs)
 
+    def run_for_peer(self, op: str, name: str, kwargs: dict[str, Any]) -> Any:
+        """A call another process sent: a write takes its turn after this process's questions (in
+        small calls, when serving), and a question is one in flight that this process's writes wait for."""
+        if op in _WRITES:
+            return self.turns.write(lambda **piece: self.run(op, name, piece), kwargs)
+        if op == "query":
+            self.turns.serve_questions()
+            with self.turns.answering():
+                return self.run(op, name, kwargs)
+        return self.run(op, name, kwargs)
+
     def _collection(self, name: str) -> Any:
         collection = self._collections.get(name)
         if collection is None:
@@ -151,7 +167,7 @@ class EmbeddedChroma:
                 "share this embedded index safely; set NEWSBOT_DATA_DIR to a local folder, or use a Chroma server (CHROMA_HOST)"
             ) from None
         remove_stale_socket(self._owner_info())
-        server = OwnerServer(self.run)
+        server = OwnerServer(self.run_for_peer)
         # Listen first, then say where: a process that finds this file finds a socket that answers
         # (its calls wait until the client below is open).
         handle.seek(0)

@@ -11,6 +11,10 @@ down but never stops it. A question then waits for at most one small call alread
 Nothing changes for the commit protocol: an upsert cut in pieces writes the same records (chunks
 stay invisible until their article's hash is committed), and a crash between pieces leaves what a
 crash inside one call could.
+
+The same holds across processes on one embedded data dir (indexing.store.owner): the owner runs the
+calls other processes send it, so their writes take their turn after the owner's questions, and
+their questions (reads) count as questions in flight that the owner's own writes wait for.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Turns:
 
     def __init__(self) -> None:
         self.enabled = False
+        self.decided = False  # whether enable() was called: a choice a peer's question does not override
         self.batch = SERVING_BATCH
         self.patience = PATIENCE_S
         self._answering: dict[int, int] = {}  # thread id -> questions it is answering
@@ -37,6 +42,13 @@ class Turns:
 
     def enable(self, on: bool = True, batch: int = SERVING_BATCH, patience: float = PATIENCE_S) -> None:
         self.enabled, self.batch, self.patience = on, batch, patience
+        self.decided = True
+
+    def serve_questions(self) -> None:
+        """Questions are being answered here (another process's, through the owner): questions first,
+        unless this process chose otherwise."""
+        if not self.decided:
+            self.enable()
 
     @contextmanager
     def answering(self) -> Iterator[None]:

@@ -3,6 +3,9 @@ for the questions in flight, and write exactly what one call would have. Real Ch
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import date
@@ -10,11 +13,13 @@ from datetime import date
 import numpy as np
 import pytest
 
+import indexing.store.owner as owner_module
 from indexing.indexer import embedding_text
 from indexing.sources.article import Article
 from indexing.store.chroma import ChunkStore
 from indexing.store.records import PreparedArticle, chunk_id
 from indexing.text.chunking import chunk_text
+from testsupport.cli import REPO
 from testsupport.corpora import news_text
 
 
@@ -96,3 +101,89 @@ def test_a_store_not_serving_writes_in_one_call(store, embedder):
     with store.turns.answering():  # not enabled: nothing waits
         store.write_articles(items)
     assert sizes == [sum(len(p.chunks) for p in items)]
+
+
+PEER_WRITER = r"""
+import sys
+from datetime import date
+from indexing.settings import IndexSettings, SettingsSource
+from indexing.sources.article import Article
+from indexing.store.chroma import ChunkStore
+from indexing.store.records import PreparedArticle
+from indexing.text.chunking import chunk_text
+data, text = sys.argv[1], sys.stdin.read()
+store = ChunkStore(IndexSettings.from_env(SettingsSource(env={"NEWSBOT_DATA_DIR": data, "NEWSBOT_CONFIG": data + "/none"})))
+article = Article.create(id="peer-story", title="Peer story", published=date(2022, 12, 1), url=None, origin="/peer.txt", text=text)
+chunks = chunk_text(article.text, lambda texts: [len(t.split()) for t in texts], 24, 4)
+vectors = [[(i + d) % 7 / 7.0 for d in range(384)] for i in range(len(chunks))]
+print(store.client.owner, len(chunks), flush=True)
+store.write_articles([PreparedArticle(article, chunks, vectors)])
+print("written", flush=True)
+"""
+
+
+@pytest.mark.skipif(not owner_module.SHARED, reason="no fcntl/AF_UNIX here: every process opens Chroma itself")
+def test_another_process_writes_through_the_owner_in_turn_after_its_questions(store):
+    """`newsbot index` in a shell while the Slack bot owns the data dir and answers: the writes it
+    routes to the owner wait for the owner's question in flight, then land in small calls."""
+    sizes: list[int] = []
+    run = store.client.run
+
+    def counting_run(op, name, kwargs):
+        if op == "upsert" and name.endswith("_chunks"):
+            sizes.append(len(kwargs["ids"]))
+        return run(op, name, kwargs)
+
+    store.client.run = counting_run
+    store.turns.enable(batch=4, patience=60)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    peer = subprocess.Popen(
+        [sys.executable, "-c", PEER_WRITER, str(store.settings.data_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert peer.stdin is not None and peer.stdout is not None
+    with store.turns.answering():
+        peer.stdin.write(news_text(7, paragraphs=4, sentences=5))
+        peer.stdin.close()
+        is_owner, n_chunks = peer.stdout.readline().split()
+        assert is_owner == "False" and int(n_chunks) > 4
+        time.sleep(2.0)
+        assert store.chunk_count() == 0, "the other process's write went ahead while a question was being answered"
+    assert peer.stdout.readline().strip() == "written"
+    assert peer.wait(timeout=60) == 0
+    assert store.committed_hashes().keys() == {"peer-story"}
+    assert max(sizes) <= 4 and sum(sizes) == int(n_chunks) == store.chunk_count()
+
+
+def test_a_question_another_process_asks_through_the_owner_goes_first(store, embedder):
+    """The owner runs another process's query as a question in flight (in its socket thread): the
+    owner's own writes, in small calls from then on, wait for it."""
+    item = prepare(4, embedder)
+    release, querying, written = threading.Event(), threading.Event(), threading.Event()
+    run = store.client.run
+
+    def slow_query(op, name, kwargs):
+        if op == "query":
+            querying.set()
+            release.wait(60)
+        return run(op, name, kwargs)
+
+    store.client.run = slow_query
+    vector = [0.1] * 384
+    asker = threading.Thread(
+        target=store.client.run_for_peer, args=("query", store.chunks.inner.name, {"query_embeddings": [vector], "n_results": 1})
+    )
+    asker.start()
+    assert querying.wait(30)
+    assert store.turns.enabled, "a question asked through the owner did not put questions first"
+    writer = threading.Thread(target=lambda: (store.write_articles([item]), written.set()))
+    writer.start()
+    assert not written.wait(1.0), "the owner's write went ahead of a question asked through it"
+    release.set()
+    asker.join(60)
+    assert written.wait(60)
+    writer.join()
+    assert store.committed_hashes() == {item.article.id: item.article.sha256}
