@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.answering.places import country_of_demonym, is_country
 from bot.answering.question import AGE, COUNTRY, DURATION, MONEY, NUMBER, ORG, PERSON, PLACE, SHARE, TIME, expected_types
 
 SpanCheck = Callable[[str], bool]
@@ -115,6 +116,29 @@ def is_name_or_phrase(text: str) -> bool:
     return not (calendar and calendar == len(words)) and not (_YEAR.search(text) and len(words) <= 1)
 
 
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def is_demonym(text: str) -> bool:
+    """ "South Korean", "Saudi Arabian", "Chinese": a nationality word on its own, which names no place
+    and no thing ("the Chinese government" is a noun phrase; "China's" is the country)."""
+    name = _POSSESSIVE.sub("", text.strip(" .,;:"))
+    words = name.split()
+    if not words or len(words) > 3 or not all(w[:1].isupper() for w in words):
+        return False
+    return not is_country(name) and country_of_demonym(name) is not None
+
+
+def is_place_name(text: str) -> bool:
+    """An answer to "where" or "which country": a name or a noun phrase, not a nationality word."""
+    return is_name_or_phrase(text) and not is_demonym(text)
+
+
+def is_noun_phrase(text: str) -> bool:
+    """An answer to "which show", "what company": not a nationality word on its own ("South Korean")."""
+    return not is_demonym(text)
+
+
 _CHECKS: dict[tuple[str, ...], SpanCheck] = {
     MONEY: is_money,
     DURATION: is_duration,
@@ -122,24 +146,33 @@ _CHECKS: dict[tuple[str, ...], SpanCheck] = {
     SHARE: is_share,
     TIME: is_time,
     PERSON: is_name_or_phrase,
-    PLACE: is_name_or_phrase,
-    COUNTRY: is_name_or_phrase,
+    PLACE: is_place_name,
+    COUNTRY: is_place_name,
     ORG: is_name_or_phrase,
 }
 _HOW_MANY = re.compile(r"\bhow many\b", re.I)
+# "Which show", "what company": the answer is a thing; but "what language", "what kind of food" may be "Spanish".
+_WHICH_WHAT = re.compile(r"\b(which|what)\b", re.I)
+_ASKS_NATIONALITY = re.compile(
+    r"\b(kinds?|types?|sorts?|styles?|languages?|nationalit\w*|citizenship|ethnic\w*|origins?|descent|heritage|cuisine|food|dialect|accent|tongue)\b",
+    re.I,
+)
 _WHAT_YEAR = re.compile(r"\b(what|which) year\b", re.I)
 
 
 def answer_form(question: str) -> SpanCheck | None:
     """What a short answer to `question` must look like, from the kind of question: a sum of money
     for "how much did it cost", an age for "how old", a share for "what percentage", a count for
-    "how many", one year for "what year", a date or time for "when", words (not a number or a day) for "who" and "where".
-    None for open questions ("what", "why"), whose answers take too many forms to check."""
+    "how many", one year for "what year", a date or time for "when", words (not a number or a day) for "who" and "where",
+    a place (not a nationality word) for "where" and "which country", a thing (not a nationality word) for "which show".
+    None for other open questions ("what did", "why"), whose answers take too many forms to check."""
     wanted = expected_types(question)
     if wanted == TIME and _WHAT_YEAR.search(question):
         return is_year
     if wanted == NUMBER:
         return is_count if _HOW_MANY.search(question) else is_quantity
+    if not wanted and _WHICH_WHAT.search(question) and not _ASKS_NATIONALITY.search(question):
+        return is_noun_phrase
     return _CHECKS.get(wanted)
 
 

@@ -43,7 +43,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ORG,
     ),
     (
-        r"\bwho(m|se)?\b|\b(what|which) (?:\w+ ){0,2}(person|man|woman|leader|president|official|minister|secretary|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman|spokesperson|spokesman|spokeswoman|lawmaker|politician|candidate|athlete|quarterback|rapper|musician|comedian|celebrity|billionaire|journalist|scientist)s?\b",
+        r"\bwho(m|se)?\b|\b(what|which) (?:(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could)\b)\w+ ){0,2}(person|man|woman|leader|president|official|minister|secretary|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman|spokesperson|spokesman|spokeswoman|lawmaker|politician|candidate|athlete|quarterback|rapper|musician|comedian|celebrity|billionaire|journalist|scientist)s?\b",
         PERSON,
     ),
 )

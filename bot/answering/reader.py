@@ -7,7 +7,8 @@
    the retrieval score. The best-ranked passage gives the answer; the same ranking reorders the
    passages (`rerank`).
 3. The kind of question rules out spans of another kind (bot.answering.answer_kinds): "how old"
-   is never answered with a date. When the best span has the wrong kind, a runner-up of the right
+   is never answered with a date. So does the article's dateline ("WASHINGTON (AP) —",
+   bot.answering.datelines): the outlet is never the answer. When the best span has the wrong kind, a runner-up of the right
    kind answers; when none has it, the passage counts as not answering.
 4. Confidence is the calibrated probability that the answer is right (a monotone curve of the
    answerability, fitted on held-apart questions: newsbot_reader/weights/calibration.json); below
@@ -23,12 +24,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.answer import Answer, Citation, Turn
 from bot.answering.answer_kinds import FIGURE_CHECKS, answer_form, has_number
 from bot.answering.base import Request
 from bot.answering.condense import condense_offline, own_question
+from bot.answering.datelines import dateline_end
 from bot.answering.question import ask_like, is_elliptical, last_full_question
 from bot.answering.quotes import citation, sentence_bounds
 from bot.retrieval.search import Passage
@@ -112,6 +114,7 @@ class ReaderAnswerer:
             batch = list(passages[lo : min(lo + READ_BATCH, MAX_READ)])
             for passage, guess in zip(batch, self.session.read([question] * len(batch), [p.chunk.text for p in batch])):
                 answerability = -20.0
+                guess = past_dateline(guess, passage)
                 if guess is not None:
                     guess, in_shape = in_form(guess, passage.chunk.text, fits) if fits else (guess, True)
                     answerability = self.calibration.score(guess)
@@ -194,6 +197,21 @@ def latest_report(best: Reading, others: Sequence[Reading], min_confidence: floa
         r for r in by_date[1:] if r.passage.published and latest.passage.published and r.passage.published < latest.passage.published
     ]
     return latest, earlier[:most]
+
+
+def past_dateline(guess: SpanGuess | None, passage: Passage) -> SpanGuess | None:
+    """The reader's best span that is not in the article's dateline ("New York (CNN Business) —"):
+    a runner-up after it, or None when every span the reader kept is in it."""
+    if guess is None or passage.chunk.start != 0:
+        return guess
+    story = dateline_end(passage.chunk.text)
+    if guess.start >= story:
+        return guess
+    kept = [alternative for alternative in guess.alternatives if alternative[0] >= story]
+    if not kept:
+        return None
+    (start, end, score), rest = kept[0], tuple(kept[1:])
+    return replace(guess, start=start, end=end, span_score=score, alternatives=rest)  # the runners-up stay for in_form
 
 
 def in_form(guess: SpanGuess, text: str, fits: Callable[[str], bool]) -> tuple[SpanGuess, bool]:

@@ -96,6 +96,16 @@ def test_a_span_of_the_wrong_kind_is_not_an_answer(trap_bot):
     assert "April" in trap_bot.ask("When will the Slate One go on sale?").text
 
 
+def test_the_dateline_is_never_the_answer(trap_bot):
+    """The gallery's article opens with its outlet's dateline ("Marlow NewsWire Arts —"): the answer
+    is the gallery, and no part of the dateline."""
+    answer = trap_bot.ask("Which gallery reopened after flood repairs?")
+    assert answer.answered and strip_citation_marks(answer.text) == "Kestrel Gallery"
+    assert answer.citations[0].highlight is not None
+    text = article_text(DATA / "traps" / "gallery_reopening.txt")
+    assert answer.citations[0].highlight[0] > text.index("The Kestrel Gallery") - 1
+
+
 def test_confidence_is_a_probability_below_one_even_for_a_clear_answer(trap_bot):
     answer = trap_bot.ask("How many aircraft will the combined group operate?")
     assert answer.answered and trap_bot.answerer.min_confidence <= answer.confidence < 0.999

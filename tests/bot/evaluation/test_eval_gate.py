@@ -106,7 +106,7 @@ TRAP_QUESTIONS = DATA / "trap_questions.jsonl"
 # or a vote share the articles never give.
 TRAPS_RIGHT = {
     "trap-age", "trap-aircraft", "trap-arena-cost", "trap-ceo-age", "trap-closing-date", "trap-coach-salary",
-    "trap-ferry-why", "trap-fire-hospital", "trap-jobs", "trap-latest-evacuations", "trap-leader",
+    "trap-dateline-gallery", "trap-demonym-country", "trap-ferry-why", "trap-fire-hospital", "trap-jobs", "trap-latest-evacuations", "trap-leader",
     "trap-roofing-company", "trap-tablet-on-sale", "trap-tablet-price", "trap-union-leader", "trap-union-predecessor",
 }  # fmt: skip
 
