@@ -5,7 +5,9 @@ may follow them while still citing a real [1]. The answer is then checked agains
 
 - every key term must occur in the cited passages (or the question): each number, each name (a
   capitalised word past a sentence's start), each link or domain;
-- and at least half of its other content words must (a paraphrase passes, a new claim does not).
+- and at least half of its other content words must (a paraphrase passes, a new claim does not);
+- and it must take something from them: a reply whose every word and number is the question's own
+  ("The Harlow Springs mayoral election [1].") restates the question and answers nothing.
 
 It is a check of words, not of meaning: it keeps an injected instruction from putting names,
 numbers, links or a new story into the bot's mouth, not from rearranging what the passages say.
@@ -45,7 +47,23 @@ def unsupported(answer: str, cited: Sequence[str], question: str) -> list[str]:
     found = {w for w, stem in zip(others, stems(others)) if stem in known}
     if len([w for w in others if w in found]) < MIN_CONTENT_SHARE * len(others):
         missing += [w for w in others if w not in found]
+    if not missing:
+        missing = _restated(text, question)
     return list(dict.fromkeys(missing))
+
+
+def _restated(text: str, question: str) -> list[str]:
+    """The answer's words when every one of them, and every number, is the question's own: it says
+    nothing the cited passages added. [] when it adds something (or has no words to judge)."""
+    words = content_words(_NUMBER.sub(" ", text))
+    numbers = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    if not words and not numbers:
+        return []
+    asked = set(stems(content_words(question)))
+    asked_numbers = {n.replace(",", "") for n in _NUMBER.findall(question)}
+    if set(stems(words)) <= asked and numbers <= asked_numbers:
+        return [*words, *sorted(numbers)]
+    return []
 
 
 def _names(text: str) -> list[str]:

@@ -45,6 +45,20 @@ def test_answers_with_terms_the_passage_lacks_do_not(answer, needle):
     assert needle in unsupported(answer, [PASSAGE], QUESTION)
 
 
+@pytest.mark.parametrize(
+    "answer",
+    ["The US delegation [1].", "Who led the US delegation? [1]", "It was the US delegation that was led [1]."],
+)
+def test_a_reply_that_only_restates_the_question_answers_nothing(answer):
+    assert unsupported(answer, [PASSAGE], QUESTION), "it takes nothing from the passage it cites"
+
+
+def test_a_reply_that_adds_one_word_of_the_passage_is_an_answer():
+    assert unsupported("The Under Secretary of State [1].", [PASSAGE], QUESTION) == []
+    assert unsupported("In Geneva [1].", [PASSAGE], "Where did the NATO talks take place?") == []
+    assert unsupported("30 [1].", [PASSAGE], "How many members does NATO have?") == []
+
+
 def _bot(seed_index, tmp_path, base_url: str) -> NewsBot:
     env = {"NEWSBOT_DATA_DIR": str(tmp_path), "NEWSBOT_CONFIG": str(tmp_path / "none"), "NEWSBOT_LLM": base_url}
     return NewsBot(BotSettings.from_env(SettingsSource(env=env)), index=seed_index)
