@@ -1,7 +1,7 @@
 """Two machines writing one Chroma server: real `newsbot index` processes with their own data dirs, over
 overlapping folders, one killed mid-sync. They take turns (the second names the first while it waits),
 the killed one's lease expires, and the end state equals a clean build: article ids and hashes,
-chunk ids and texts. The default test runs one round; the soak (`-m slow`) runs many, with edits and
+chunk ids and texts, and each machine's keyword index (its chunks, and what a keyword search finds). The default test runs one round; the soak (`-m slow`) runs many, with edits and
 deletions between rounds and kills at random moments."""
 
 from __future__ import annotations
@@ -58,6 +58,19 @@ def state(store: ChunkStore) -> tuple[dict[str, str], dict[str, str]]:
     return articles, dict(zip(got["ids"], got["documents"]))
 
 
+QUERIES = ("city council vote", "bridge repairs contract", "night flights ban Norway")
+
+
+def keyword_state(env: dict[str, str]) -> tuple[list[str], dict[str, tuple[str, int]], list[dict[str, float]]]:
+    """One machine's keyword index, brought up to date with the server as a question would: its chunk
+    ids, its articles (sha, rows), and the score of every chunk a few searches find (all of them, so
+    that ties cannot reorder a top k)."""
+    index = NewsIndex(_settings(env))
+    keywords = index.keywords.current()
+    hits = [{h.chunk_id: round(h.score, 4) for h in keywords.search(q, 100_000)} for q in QUERIES]
+    return sorted(keywords.ids), dict(keywords.articles), hits
+
+
 def lease_of(store: ChunkStore, pid: int) -> bool:
     got = store.writer_collection().get(include=["metadatas"])
     return any(m and m.get("pid") == pid and m.get("state") == "held" for m in got["metadatas"])
@@ -103,8 +116,15 @@ def one_round(machines: dict, folders: list[Path], rng: random.Random, store: Ch
 
 
 def clean_build(machines: dict, folders: list[Path], embedder) -> tuple[dict[str, str], dict[str, str]]:
-    index = NewsIndex(_settings({**machines["watcher"], "NEWSBOT_COLLECTION": f"clean{time.time_ns()}"}))
+    """The store and keyword index a single writer builds from scratch: `state()`, and `keyword_state()`
+    is checked against it for every machine."""
+    env = {**machines["watcher"], "NEWSBOT_COLLECTION": f"clean{time.time_ns()}"}
+    index = NewsIndex(_settings(env))
     index.sync(folders)
+    clean_keywords = keyword_state(env)
+    assert clean_keywords[0] and all(clean_keywords[2]), "the clean build's keyword index finds nothing: nothing to compare"
+    for name in ("a", "b", "watcher"):
+        assert keyword_state(machines[name]) == clean_keywords, f"machine {name}'s keyword index differs from a clean build's"
     return state(index.store)
 
 
