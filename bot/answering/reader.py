@@ -31,6 +31,7 @@ from bot.answering.answer_kinds import FIGURE_CHECKS, answer_form, has_number
 from bot.answering.base import Request
 from bot.answering.condense import condense_offline, own_question
 from bot.answering.datelines import dateline_end
+from bot.answering.figures import may_update
 from bot.answering.question import ask_like, is_elliptical, last_full_question
 from bot.answering.quotes import citation, sentence_bounds
 from bot.retrieval.search import Passage
@@ -173,7 +174,8 @@ def latest_report(best: Reading, others: Sequence[Reading], min_confidence: floa
     """The reading to answer from, and the earlier reports it supersedes, newest first.
 
     News is updated: a first report says 212 people were evacuated, a later one 540. When other
-    articles answer as confidently with another figure, the newest article's figure is the answer
+    articles answer as confidently with another figure of the same kind and a like size (bot.answering.figures:
+    an age is no update of a count, 4.5 million none of 187), the newest article's figure is the answer
     and the older, different figures are named. Without dates, or when the figures agree, `best` answers."""
     if best.guess is None or not has_number(best.span_text) or best.passage.published is None:
         return best, []
@@ -184,9 +186,9 @@ def latest_report(best: Reading, others: Sequence[Reading], min_confidence: floa
             other.confidence >= min_confidence
             and other.passage.published is not None
             and other.passage.chunk.article_id != best.passage.chunk.article_id
-            and has_number(other.span_text)
             and key
             and key not in figures
+            and may_update(best.span_text, other.span_text)
         ):
             figures[key] = other
     if len(figures) == 1:
