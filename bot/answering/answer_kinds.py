@@ -160,11 +160,33 @@ _ASKS_NATIONALITY = re.compile(
 _WHAT_YEAR = re.compile(r"\b(what|which) year\b", re.I)
 
 
+_NAME_IN_QUESTION = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)+")
+_QUESTION_WORD = re.compile(r"^(who|whom|whose|what|which|when|where|why|how|in|on|at)\s+", re.I)
+
+
+def names_in(question: str) -> list[str]:
+    """The names of two or more capitalised words the question mentions ("Farida Nasser", "Premier League")."""
+    names = (_QUESTION_WORD.sub("", m.group()) for m in _NAME_IN_QUESTION.finditer(question))
+    return [name for name in names if len(name.split()) >= 2]
+
+
+def other_than(names: list[str], check: SpanCheck) -> SpanCheck:
+    """`check`, and the span names none of `names`, nor any word of them: "Who led the union before
+    Farida Nasser?" is not answered by a span that names her (the question is about someone else)."""
+    words = {w.lower() for name in names for w in _LETTERS.findall(name) if len(w) >= 3}
+
+    def fits(text: str) -> bool:  # any word of the name: "Nasser, who led ..." names her too
+        return check(text) and not words & {w.lower() for w in _LETTERS.findall(text)}
+
+    return fits
+
+
 def answer_form(question: str) -> SpanCheck | None:
     """What a short answer to `question` must look like, from the kind of question: a sum of money
     for "how much did it cost", an age for "how old", a share for "what percentage", a count for
     "how many", one year for "what year", a date or time for "when", words (not a number or a day) for "who" and "where",
-    a place (not a nationality word) for "where" and "which country", a thing (not a nationality word) for "which show".
+    a place (not a nationality word) for "where" and "which country", a thing (not a nationality word) for "which show",
+    and for "who", no span naming the person the question names ("Who led the union before Farida Nasser?").
     None for other open questions ("what did", "why"), whose answers take too many forms to check."""
     wanted = expected_types(question)
     if wanted == TIME and _WHAT_YEAR.search(question):
@@ -173,6 +195,8 @@ def answer_form(question: str) -> SpanCheck | None:
         return is_count if _HOW_MANY.search(question) else is_quantity
     if not wanted and _WHICH_WHAT.search(question) and not _ASKS_NATIONALITY.search(question):
         return is_noun_phrase
+    if wanted == PERSON and (names := names_in(question)):
+        return other_than(names, is_name_or_phrase)
     return _CHECKS.get(wanted)
 
 

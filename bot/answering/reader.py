@@ -7,7 +7,7 @@
    the retrieval score. The best-ranked passage gives the answer; the same ranking reorders the
    passages (`rerank`).
 3. The kind of question rules out spans of another kind (bot.answering.answer_kinds): "how old"
-   is never answered with a date. So does the article's dateline ("WASHINGTON (AP) —",
+   is never answered with a date, nor "who led the union before Farida Nasser" with her. So does the article's dateline ("WASHINGTON (AP) —",
    bot.answering.datelines): the outlet is never the answer. When the best span has the wrong kind, a runner-up of the right
    kind answers; when none has it, the passage counts as not answering.
 4. Confidence is the calibrated probability that the answer is right (a monotone curve of the

@@ -147,3 +147,11 @@ def test_a_nationality_word_alone_answers_no_which_question():
     assert where is not None and where("in Bergen") and not where("Norwegian")
     assert answer_form("What language do the cast speak?") is None  # "Korean" may be right
     assert answer_form("What kind of food does the restaurant serve?") is None  # "Italian" may be right
+
+
+def test_a_who_question_is_not_answered_by_the_person_it_names():
+    before = answer_form("Who led the union before Farida Nasser?")
+    assert before is not None and before("Kofi Mensah") and before("the former rail secretary")
+    assert not before("Farida Nasser") and not before("Nasser, who has led the rail branch")
+    led = answer_form("Who led the US delegation?")  # no name of two words: nothing more to rule out
+    assert led is not None and led("the U.S. ambassador")

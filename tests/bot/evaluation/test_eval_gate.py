@@ -101,13 +101,14 @@ def test_eval_command_skips_without_shared_data(tmp_path, monkeypatch):
 
 TRAP_QUESTIONS = DATA / "trap_questions.jsonl"
 # What the shipped reader gets right, each by name. Its known failures (docs/evaluation.md): the
-# other entity of the same sentence (a loser for the winner, the replaced coach for the new one, a
-# runner-up), a subgroup's count given as the total, a whole's value for a part's, and a population
-# or a vote share the articles never give.
+# replaced coach for the new one, the loser of a by-election, a runner-up (refused), a subgroup's count
+# given as the total, a whole's value for a part's, a population the articles never give, and a show
+# named only in quotes.
 TRAPS_RIGHT = {
     "trap-age", "trap-aircraft", "trap-arena-cost", "trap-ceo-age", "trap-closing-date", "trap-coach-salary",
-    "trap-dateline-gallery", "trap-demonym-country", "trap-ferry-why", "trap-fire-hospital", "trap-jobs", "trap-latest-evacuations", "trap-leader",
-    "trap-roofing-company", "trap-tablet-on-sale", "trap-tablet-price", "trap-union-leader", "trap-union-predecessor",
+    "trap-dateline-gallery", "trap-demonym-country", "trap-ferry-why", "trap-fire-hospital", "trap-jobs",
+    "trap-latest-evacuations", "trap-leader", "trap-loser-share", "trap-mayor", "trap-roofing-company",
+    "trap-tablet-on-sale", "trap-tablet-price", "trap-union-leader", "trap-union-predecessor",
 }  # fmt: skip
 
 
