@@ -47,7 +47,7 @@ def figure_value(text: str) -> float | None:
         if value is None:
             if token[0].isdigit():
                 value = float(token.replace(",", ""))
-            elif token in _WORD_VALUES and token not in ("a", "an"):
+            elif token in _WORD_VALUES:
                 value = float(_WORD_VALUES[token])
             elif token in ("a", "an") and i + 1 < len(tokens) and (tokens[i + 1] in _SCALES or tokens[i + 1] == "dozen"):
                 value = 1.0

@@ -28,10 +28,9 @@ import numpy as np
 from indexing.errors import StoreError
 from indexing.settings import IndexSettings
 from indexing.sources.article import Article
-from indexing.store.connect import open_client
+from indexing.store.connect import client_turns, open_client
 from indexing.store.format import format_fields
 from indexing.store.guard import GuardedCollection
-from indexing.store.owner import EmbeddedChroma
 from indexing.store.paging import WRITE_BATCH, read_all
 from indexing.store.records import (
     ArticleRecord,
@@ -42,7 +41,6 @@ from indexing.store.records import (
     chunk_meta,
     record_from_meta,
 )
-from indexing.store.turns import Turns
 from indexing.text import minhash
 from indexing.text.chunking import Chunk
 
@@ -71,8 +69,7 @@ class ChunkStore:
             raise
         except Exception as exc:
             raise StoreError(f"cannot open the index collections at {settings.location}: {exc}") from exc
-        # Questions first while serving (NewsIndex.serving); an embedded folder's are shared with its peers' calls.
-        self.turns = self.client.turns if isinstance(self.client, EmbeddedChroma) else Turns()
+        self.turns = client_turns(self.client)  # questions first while serving (NewsIndex.serving)
         self.chunks = GuardedCollection(chunks, settings.location, self.turns)
         self.articles = GuardedCollection(articles, settings.location, self.turns)
         built_with = (self.chunks.metadata or {}).get("embed_model")

@@ -8,7 +8,8 @@ from typing import Any
 from indexing.errors import StoreError
 from indexing.private import private_dir, private_tree
 from indexing.settings import IndexSettings, secret
-from indexing.store.owner import embedded_chroma
+from indexing.store.owner import EmbeddedChroma, embedded_chroma
+from indexing.store.turns import Turns
 
 
 def open_client(settings: IndexSettings) -> Any:
@@ -64,6 +65,12 @@ def open_client(settings: IndexSettings) -> Any:
 
     # One process opens the folder; the others ask it (Chroma's PersistentClient is not process-safe).
     return embedded_chroma(path, open_persistent)
+
+
+def client_turns(client: Any) -> Turns:
+    """Who goes first, questions or writes (indexing.store.turns): an embedded folder's are the process's,
+    shared with the calls its owner runs for other processes; a server client's are its store's own."""
+    return client.turns if isinstance(client, EmbeddedChroma) else Turns()
 
 
 def _refused_credentials(exc: Exception) -> bool:
