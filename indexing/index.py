@@ -169,8 +169,11 @@ class NewsIndex:
         self._serving = on
         self.store.turns.enable(on)
         self._worker_nice = WORKER_NICE if on else 0
-        if "batch_embedder" in self.__dict__ and hasattr(self.batch_embedder, "worker_nice"):
-            self.batch_embedder.worker_nice = self._worker_nice
+        if "batch_embedder" in self.__dict__:
+            from indexing.embedding.onnx import OnnxEmbedder
+
+            if isinstance(self.batch_embedder, OnnxEmbedder):  # torch embeds in this process: no workers to lower
+                self.batch_embedder.worker_nice = self._worker_nice
 
     @contextmanager
     def answering(self) -> Iterator[None]:

@@ -19,7 +19,7 @@ from indexing.embedding.export import MIN_COSINE, export_graph, graph_path
 from indexing.embedding.models import SentenceTransformerEmbedder
 from indexing.embedding.onnx import OnnxEmbedder
 from indexing.errors import ConfigError, ModelError, StoreError
-from indexing.index import NewsIndex
+from indexing.index import WORKER_NICE, NewsIndex
 from indexing.settings import IndexSettings, SettingsSource
 from indexing.sources.article import Article
 from indexing.store.chroma import ChunkStore
@@ -305,6 +305,24 @@ def test_a_long_sync_embeds_in_worker_processes_and_a_short_one_here(tmp_path, m
     assert entered == [batch.workers > 1]
     found = index.store.query(index.query_embedder.embed_query("tips the sync over"), 1)
     assert found and "tips the sync" in found[0][0].text
+
+
+def test_a_serving_index_runs_its_sync_workers_at_a_lower_priority(tmp_path):
+    index = NewsIndex(_settings(tmp_path / "data", NEWSBOT_BATCH_THREADS="2"))
+    batch = index.batch_embedder
+    assert isinstance(batch, OnnxEmbedder)
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+
+    def worker_priorities() -> set[int]:
+        with batch.worker_processes():
+            assert batch._processes is not None
+            batch.embed_documents(TEXTS)  # the workers are up, and have set their own priority
+            return {os.getpriority(os.PRIO_PROCESS, pid) for pid in batch._processes.pids}
+
+    index.serving(True)  # after the embedder was made: the change must still reach its workers
+    assert worker_priorities() == {min(mine + WORKER_NICE, 19)}
+    index.serving(False)
+    assert worker_priorities() == {mine}
 
 
 def _alive(pid: int) -> bool:
