@@ -2,7 +2,7 @@
 """A fresh serving process on a big store: seconds from its start to its first answer, and its RSS.
 
     nice -n 5 python benchmarks/fast_restart.py --data-dir DIR --chunks 250000   # build or grow, then measure
-    python benchmarks/fast_restart.py --data-dir DIR --no-build --repeat 3 --json
+    python benchmarks/fast_restart.py --data-dir DIR --repeat 3 --json            # measure the store as it is
 
 The store is the synthetic one of benchmarks/query_latency.py (benchmarks/synthetic_store.py: a few
 thousand paragraphs embedded for real, every chunk a varied copy with a perturbed vector), kept in
