@@ -139,6 +139,23 @@ def is_noun_phrase(text: str) -> bool:
     return not is_demonym(text)
 
 
+# Words a title leaves lower-case ("Leave It to Beaver", "The Bold and the Beautiful", "Thor: Love and Thunder").
+_TITLE_SMALL_WORDS = frozenset("a an the and or nor but of in on at to for by from with as is it up".split())
+_QUOTE_MARKS = re.compile(r"[\"“”]")
+
+
+def is_title(text: str) -> bool:
+    """ "Harbor Lights", "Leave it to Beaver": the name of a show, a film or a book, written as titles
+    are, not a description of one ("the hugely popular South Korean series") nor a run of the
+    sentence past its closing quote mark ("Harbor Lights\" is officially coming back")."""
+    name = text.strip(" \"“”‘’'.,;:")
+    words = name.split()
+    if not words or len(words) > 8 or _QUOTE_MARKS.search(name) or is_demonym(name) or not is_name_or_phrase(name):
+        return False
+    capital = [w[:1].isupper() or w[:1].isdigit() for w in words]
+    return capital[0] and all(up or w.lower().strip(",:") in _TITLE_SMALL_WORDS for w, up in zip(words, capital))
+
+
 _CHECKS: dict[tuple[str, ...], SpanCheck] = {
     MONEY: is_money,
     DURATION: is_duration,
@@ -158,6 +175,15 @@ _ASKS_NATIONALITY = re.compile(
     re.I,
 )
 _WHAT_YEAR = re.compile(r"\b(what|which) year\b", re.I)
+_AUXILIARY = r"(?:will|would|did|does|do|is|are|was|were|has|have|had|can|could|should|may|might|must)\b"
+# "Which hugely popular show", "what soap opera", "which of these shows": the answer is a title. Up to three
+# words between, none an auxiliary ("what did the images show" asks what they depicted).
+_ASKS_TITLE = re.compile(
+    rf"\b(which|what)\s+(?:(?!{_AUXILIARY})[\w’'-]+\s+){{0,3}}?"
+    r"(shows?|series|films?|movies?|books?|novels?|songs?|albums?|musicals?|podcasts?|documentar(y|ies)|programmes?|programs?|sitcoms?|"
+    r"operas?|paintings?|miniseries)\b",
+    re.I,
+)
 
 
 _NAME_IN_QUESTION = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)+")
@@ -185,7 +211,8 @@ def answer_form(question: str) -> SpanCheck | None:
     """What a short answer to `question` must look like, from the kind of question: a sum of money
     for "how much did it cost", an age for "how old", a share for "what percentage", a count for
     "how many", one year for "what year", a date or time for "when", words (not a number or a day) for "who" and "where",
-    a place (not a nationality word) for "where" and "which country", a thing (not a nationality word) for "which show",
+    a place (not a nationality word) for "where" and "which country", a title for "which show" (looser: LOOSER_CHECKS),
+    a thing (not a nationality word) for "which company",
     and for "who", no span naming the person the question names ("Who led the union before Farida Nasser?").
     None for other open questions ("what did", "why"), whose answers take too many forms to check."""
     wanted = expected_types(question)
@@ -193,6 +220,8 @@ def answer_form(question: str) -> SpanCheck | None:
         return is_year
     if wanted == NUMBER:
         return is_count if _HOW_MANY.search(question) else is_quantity
+    if not wanted and _ASKS_TITLE.search(question):
+        return is_title
     if not wanted and _WHICH_WHAT.search(question) and not _ASKS_NATIONALITY.search(question):
         return is_noun_phrase
     if wanted == PERSON and (names := names_in(question)):
@@ -201,3 +230,17 @@ def answer_form(question: str) -> SpanCheck | None:
 
 
 FIGURE_CHECKS: frozenset[SpanCheck] = frozenset({is_money, is_duration, is_age, is_share, is_count, is_quantity})
+# Checks whose span must be a whole name: not "South" cut from "South Korean".
+WHOLE_NAME_CHECKS: frozenset[SpanCheck] = frozenset({is_title})
+_CAPITAL_WORD_BEFORE = re.compile(r"\b[A-Z][\w’'-]*(?<!['’]s) $")
+_CAPITAL_WORD_AFTER = re.compile(r" [A-Z0-9]")
+
+
+def cuts_a_name(text: str, start: int, end: int) -> bool:
+    """The span [start, end) of `text` starts or stops inside a run of capitalised words ("South" of
+    "South Korean series"); a possessive before it ends that run ("Netflix's Squid Game")."""
+    return bool(_CAPITAL_WORD_BEFORE.search(text[max(0, start - 40) : start]) or _CAPITAL_WORD_AFTER.match(text, end))
+
+
+# A wish, not a rule: a reader with no title among its spans ("the BBC's quiz show") falls back to this.
+LOOSER_CHECKS: dict[SpanCheck, SpanCheck] = {is_title: is_noun_phrase}

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.answer import Answer, Citation, Turn
-from bot.answering.answer_kinds import FIGURE_CHECKS, answer_form, has_number
+from bot.answering.answer_kinds import FIGURE_CHECKS, LOOSER_CHECKS, WHOLE_NAME_CHECKS, answer_form, cuts_a_name, has_number
 from bot.answering.base import Request
 from bot.answering.condense import condense_offline, own_question
 from bot.answering.datelines import dateline_end
@@ -55,6 +55,8 @@ _EXPLANATORY = re.compile(
     re.I,
 )
 _TRIM = " \t\n,;:"
+_OPENING_QUOTES = ('"', "“")
+_CLOSING_QUOTES = ('"', "”")
 
 
 @dataclass(frozen=True)
@@ -69,25 +71,32 @@ class Reading:
 
     @property
     def span_text(self) -> str:
-        if self.guess is None:
-            return ""
-        return self.passage.chunk.excerpt(*self._span()).strip(_TRIM)
-
-    def _span(self) -> tuple[int, int]:
-        assert self.guess is not None
-        base = self.passage.chunk.start
-        return base + self.guess.start, base + self.guess.end
+        span = self.highlight
+        return "" if span is None else self.passage.chunk.excerpt(*span)
 
     @property
     def highlight(self) -> tuple[int, int] | None:
-        """The span's article offsets, trimmed of the punctuation the word-pieces bring along."""
+        """The span's article offsets, trimmed of the punctuation the word-pieces bring along, and of a
+        quote mark whose partner is outside the span ("Another World, not \"Another World)."""
         if self.guess is None:
             return None
-        start, end = self._span()
+        start, end = self.passage.chunk.start + self.guess.start, self.passage.chunk.start + self.guess.end
         text = self.passage.chunk.excerpt(start, end)
-        start += len(text) - len(text.lstrip(_TRIM))
-        end -= len(text) - len(text.rstrip(_TRIM))
-        return (start, end) if end > start else None
+        lo, hi = _trimmed(text, 0, len(text))
+        if text[lo : lo + 1] in _OPENING_QUOTES and not any(mark in text[lo + 1 : hi] for mark in _CLOSING_QUOTES):
+            lo, hi = _trimmed(text, lo + 1, hi)
+        if text[hi - 1 : hi] in _CLOSING_QUOTES and not any(mark in text[lo : hi - 1] for mark in _OPENING_QUOTES):
+            lo, hi = _trimmed(text, lo, hi - 1)
+        return (start + lo, start + hi) if hi > lo else None
+
+
+def _trimmed(text: str, lo: int, hi: int) -> tuple[int, int]:
+    """[lo, hi) of `text` narrowed past the spaces and separators at either end."""
+    while lo < hi and text[lo] in _TRIM:
+        lo += 1
+    while hi > lo and text[hi - 1] in _TRIM:
+        hi -= 1
+    return lo, hi
 
 
 class ReaderAnswerer:
@@ -118,6 +127,8 @@ class ReaderAnswerer:
                 guess = past_dateline(guess, passage)
                 if guess is not None:
                     guess, in_shape = in_form(guess, passage.chunk.text, fits) if fits else (guess, True)
+                    if not in_shape and fits in LOOSER_CHECKS:
+                        guess, in_shape = in_form(guess, passage.chunk.text, LOOSER_CHECKS[fits])
                     answerability = self.calibration.score(guess)
                     if not in_shape:  # it answers something else: "55,000" seats for "how much did it cost"
                         answerability = min(answerability, 0.0) - FORM_PENALTY
@@ -220,12 +231,17 @@ def in_form(guess: SpanGuess, text: str, fits: Callable[[str], bool]) -> tuple[S
     """The reader's best span that has the form the question asks for ("four hours", not "Monday",
     for "how long"), among its runners-up, and True; the best span and False when none has it.
     A figure found inside a longer span ("rose to 540 on Wednesday, after ...") is the figure alone."""
+    whole = fits in WHOLE_NAME_CHECKS
+
+    def has_form(start: int, end: int) -> bool:
+        return fits(text[start:end]) and not (whole and cuts_a_name(text, start, end))
+
     chosen = None
-    if fits(text[guess.start : guess.end]):
+    if has_form(guess.start, guess.end):
         chosen = guess
     else:
         for start, end, score in guess.alternatives:
-            if fits(text[start:end]):
+            if has_form(start, end):
                 chosen = guess.instead(start, end, score)
                 break
     if chosen is None:

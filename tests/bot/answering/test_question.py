@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering.answer_kinds import answer_form
+from bot.answering.answer_kinds import LOOSER_CHECKS, answer_form, cuts_a_name, is_title
 from bot.answering.heuristic import _restates
 from bot.answering.places import is_country, place_fit
 from bot.answering.question import analyse, expected_types, is_elliptical, last_full_question
@@ -137,9 +137,11 @@ def test_the_kind_of_question_rules_out_spans_of_another_kind():
 
 
 def test_a_nationality_word_alone_answers_no_which_question():
+    prize = answer_form("Which prize did the film win?")
+    assert prize is not None and prize("the Golden Bear") and prize("a jury prize")
+    assert not prize("South Korean") and not prize("Chinese")
     show = answer_form("Which hugely popular show will return for a second season?")
-    assert show is not None and show("Harbor Lights") and show("the South Korean series")
-    assert not show("South Korean") and not show("Chinese") and not show("Norwegian")
+    assert show is not None and not show("South Korean") and not show("Norwegian")
     country = answer_form("In which country will the championship be held?")
     assert country is not None and country("Norway") and country("China's") and country("South Korea")
     assert not country("Saudi Arabian") and not country("Norwegian") and not country("2027")
@@ -155,3 +157,41 @@ def test_a_who_question_is_not_answered_by_the_person_it_names():
     assert not before("Farida Nasser") and not before("Nasser, who has led the rail branch")
     led = answer_form("Who led the US delegation?")  # no name of two words: nothing more to rule out
     assert led is not None and led("the U.S. ambassador")
+
+
+def test_a_which_show_question_wants_a_title_and_settles_for_a_noun_phrase():
+    for question in (
+        "Which hugely popular show will return for a second season?",
+        "What soap opera was her breakthrough role?",
+        "Which of these films topped the box office?",
+        "The festival opened at which prestigious awards show?",
+    ):
+        assert answer_form(question) is is_title, question
+    for question in ("What did the images show?", "Which artist has a song on the list?"):  # "show" and "song" are not asked for
+        assert answer_form(question) is not is_title, question
+    assert LOOSER_CHECKS[is_title]("the hugely popular South Korean series")  # when no title is among the spans
+
+
+@pytest.mark.parametrize(
+    "title", ["Harbor Lights", "Leave it to Beaver", "Thor: Love and Thunder", "The Bold and the Beautiful", "“Grease”"]
+)
+def test_titles_are_written_as_titles(title):
+    assert is_title(title)
+
+
+@pytest.mark.parametrize(
+    "span", ["the hugely popular South Korean series", "South Korean", 'Harbor Lights" is officially coming back', "Monday", "streaming"]
+)
+def test_a_description_a_nationality_or_a_run_past_the_quote_is_no_title(span):
+    assert not is_title(span)
+
+
+def test_a_span_cut_from_a_longer_name_is_not_a_whole_name():
+    text = '"Harbor Lights" is back. Streamly said the South Korean series returns, and Netflix’s Squid Game too.'
+
+    def cut(span: str) -> bool:
+        start = text.index(span)
+        return cuts_a_name(text, start, start + len(span))
+
+    assert cut("South") and cut("Korean") and cut("Squid")
+    assert not cut("Harbor Lights") and not cut("South Korean") and not cut("Streamly") and not cut("Squid Game")

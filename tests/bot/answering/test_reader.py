@@ -6,8 +6,11 @@ import pytest
 
 from bot.answer import REFUSAL, strip_citation_marks
 from bot.answering.base import Request
-from bot.answering.reader import EARLY_STOP, READ_BATCH, ReaderAnswerer
+from bot.answering.reader import EARLY_STOP, READ_BATCH, ReaderAnswerer, Reading
 from bot.chain import NewsBot
+from bot.retrieval.search import Passage
+from indexing.store.records import StoredChunk
+from newsbot_reader.decoding import SpanGuess
 from testsupport.corpora import DATA, SEED_TEXT, article_text
 
 
@@ -96,6 +99,13 @@ def test_a_span_of_the_wrong_kind_is_not_an_answer(trap_bot):
     assert "April" in trap_bot.ask("When will the Slate One go on sale?").text
 
 
+def test_a_which_show_question_is_answered_with_the_shows_title(trap_bot):
+    """The reader's best span is the description ("South Korean series"); the question asks for a
+    show, so the answer is its title, which the article gives only in quotes."""
+    answer = trap_bot.ask("Which hugely popular show will return for a second season?")
+    assert answer.answered and strip_citation_marks(answer.text) == "Harbor Lights"
+
+
 def test_the_dateline_is_never_the_answer(trap_bot):
     """The gallery's article opens with its outlet's dateline ("Marlow NewsWire Arts —"): the answer
     is the gallery, and no part of the dateline."""
@@ -109,3 +119,25 @@ def test_the_dateline_is_never_the_answer(trap_bot):
 def test_confidence_is_a_probability_below_one_even_for_a_clear_answer(trap_bot):
     answer = trap_bot.ask("How many aircraft will the combined group operate?")
     assert answer.answered and trap_bot.answerer.min_confidence <= answer.confidence < 0.999
+
+
+@pytest.mark.parametrize(
+    ("span", "shown"),
+    [
+        ('"Another World', "Another World"),  # the opening quote's partner is outside the span
+        ("Another World”,", "Another World"),
+        ("“Grease”", "“Grease”"),  # both marks: kept
+        ('Grease" star', 'Grease" star'),  # a mark inside: kept
+        (', "', ""),  # nothing left
+    ],
+)
+def test_an_answer_drops_a_quote_mark_whose_partner_is_outside_it(span, shown):
+    text = f"She starred in the soap opera {span} in 1987."
+    chunk = StoredChunk("c", "a", "", "T", "", "", "", 0, 100, 100 + len(text), text, ())
+    at = text.index(span)
+    reading = Reading(Passage(chunk, 1.0), SpanGuess(at, at + len(span), 1.0, 0.0, 0.0), 1.0, 1.0, 0.9)
+    assert reading.span_text == shown
+    if shown:
+        assert reading.highlight is not None and chunk.excerpt(*reading.highlight) == shown
+    else:
+        assert reading.highlight is None
