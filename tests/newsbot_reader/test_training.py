@@ -192,10 +192,11 @@ def test_finish_at_from_the_first_step_keeps_the_warmup_then_decays_to_zero():
 
     model = torch.nn.Linear(2, 2)
     config = TrainConfig(lr=1e-3, warmup=0.1)  # 100 planned steps: a warmup of 10
-    _, schedule = _optimizer(model, config, 100, {"from": 0, "to": 50})
+    optimizer, schedule = _optimizer(model, config, 100, {"from": 0, "to": 50})
     factors = []
     for _ in range(50):
         factors.append(schedule.get_last_lr()[0] / config.lr)
+        optimizer.step()  # no gradients: the weights stay; the schedule is stepped in the order torch expects
         schedule.step()
     assert factors[9] == pytest.approx(1.0), "the warmup still reaches the full rate"
     assert factors[10:] == sorted(factors[10:], reverse=True) and factors[-1] < 0.05
