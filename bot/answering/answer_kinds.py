@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from bot.answering.places import country_of_demonym, is_country
-from bot.answering.question import AGE, COUNTRY, DURATION, MONEY, NUMBER, ORG, PERSON, PLACE, SHARE, TIME, expected_types
+from bot.answering.question import AGE, COUNTRY, DURATION, MONEY, NOT_AN_AUXILIARY, NUMBER, ORG, PERSON, PLACE, SHARE, TIME, expected_types
 
 SpanCheck = Callable[[str], bool]
 
@@ -91,6 +91,11 @@ def is_count(text: str) -> bool:
     return has_number(text) and not _PERCENT.search(text) and not is_date(text)
 
 
+def is_count_of_things(text: str) -> bool:
+    """An answer to "how many people" or "how many times": a count, and no amount of time ("six years")."""
+    return is_count(text) and not is_amount_of_time(text)
+
+
 def is_quantity(text: str) -> bool:
     """An answer to "how much" (not money) or "how large": a number, not a date."""
     return has_number(text) and not is_date(text)
@@ -134,6 +139,16 @@ def is_place_name(text: str) -> bool:
     return is_name_or_phrase(text) and not is_demonym(text)
 
 
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|&|\band\b)\s*")
+
+
+def is_country_name(text: str) -> bool:
+    """ "Japan", "the UK", "Italy's", "Sweden and Finland": countries' names, for "which country"
+    (looser: is_place_name)."""
+    names = [name for name in _LIST_SEPARATOR.split(text.strip(" .,;:")) if name]
+    return bool(names) and all(is_country(_POSSESSIVE.sub("", name)) for name in names)
+
+
 def is_noun_phrase(text: str) -> bool:
     """An answer to "which show", "what company": not a nationality word on its own ("South Korean")."""
     return not is_demonym(text)
@@ -164,10 +179,11 @@ _CHECKS: dict[tuple[str, ...], SpanCheck] = {
     TIME: is_time,
     PERSON: is_name_or_phrase,
     PLACE: is_place_name,
-    COUNTRY: is_place_name,
+    COUNTRY: is_country_name,
     ORG: is_name_or_phrase,
 }
 _HOW_MANY = re.compile(r"\bhow many\b", re.I)
+_HOW_MANY_UNITS_OF_TIME = re.compile(r"\bhow many (more )?(seconds|minutes|hours|days|nights|weeks|months|years|decades|centuries)\b", re.I)
 # "Which show", "what company": the answer is a thing; but "what language", "what kind of food" may be "Spanish".
 _WHICH_WHAT = re.compile(r"\b(which|what)\b", re.I)
 _ASKS_NATIONALITY = re.compile(
@@ -175,11 +191,10 @@ _ASKS_NATIONALITY = re.compile(
     re.I,
 )
 _WHAT_YEAR = re.compile(r"\b(what|which) year\b", re.I)
-_AUXILIARY = r"(?:will|would|did|does|do|is|are|was|were|has|have|had|can|could|should|may|might|must)\b"
 # "Which hugely popular show", "what soap opera", "which of these shows": the answer is a title. Up to three
 # words between, none an auxiliary ("what did the images show" asks what they depicted).
 _ASKS_TITLE = re.compile(
-    rf"\b(which|what)\s+(?:(?!{_AUXILIARY})[\w’'-]+\s+){{0,3}}?"
+    rf"\b(which|what)\s+(?:{NOT_AN_AUXILIARY}[\w’'-]+\s+){{0,3}}?"
     r"(shows?|series|films?|movies?|books?|novels?|songs?|albums?|musicals?|podcasts?|documentar(y|ies)|programmes?|programs?|sitcoms?|"
     r"operas?|paintings?|miniseries)\b",
     re.I,
@@ -210,7 +225,7 @@ def other_than(names: list[str], check: SpanCheck) -> SpanCheck:
 def answer_form(question: str) -> SpanCheck | None:
     """What a short answer to `question` must look like, from the kind of question: a sum of money
     for "how much did it cost", an age for "how old", a share for "what percentage", a count for
-    "how many", one year for "what year", a date or time for "when", words (not a number or a day) for "who" and "where",
+    "how many" (no amount of time unless it asks "how many years"), one year for "what year", a date or time for "when", words (not a number or a day) for "who" and "where",
     a place (not a nationality word) for "where" and "which country", a title for "which show" (looser: LOOSER_CHECKS),
     a thing (not a nationality word) for "which company",
     and for "who", no span naming the person the question names ("Who led the union before Farida Nasser?").
@@ -219,7 +234,9 @@ def answer_form(question: str) -> SpanCheck | None:
     if wanted == TIME and _WHAT_YEAR.search(question):
         return is_year
     if wanted == NUMBER:
-        return is_count if _HOW_MANY.search(question) else is_quantity
+        if not _HOW_MANY.search(question):
+            return is_quantity
+        return is_count if _HOW_MANY_UNITS_OF_TIME.search(question) else is_count_of_things
     if not wanted and _ASKS_TITLE.search(question):
         return is_title
     if not wanted and _WHICH_WHAT.search(question) and not _ASKS_NATIONALITY.search(question):
@@ -229,7 +246,14 @@ def answer_form(question: str) -> SpanCheck | None:
     return _CHECKS.get(wanted)
 
 
-FIGURE_CHECKS: frozenset[SpanCheck] = frozenset({is_money, is_duration, is_age, is_share, is_count, is_quantity})
+# Answers of a few words, a figure or a date: a longer span that holds one ("1281 as the official calendar
+# of the Yuan dynasty") answers with the one it holds, by this check (a date for "when": not "the Yuan dynasty").
+SHORT_FORMS: dict[SpanCheck, SpanCheck] = {
+    **{check: check for check in (is_money, is_duration, is_age, is_share, is_count, is_count_of_things, is_quantity, is_year)},
+    is_time: is_date,
+}
+
+
 # Checks whose span must be a whole name: not "South" cut from "South Korean".
 WHOLE_NAME_CHECKS: frozenset[SpanCheck] = frozenset({is_title})
 _CAPITAL_WORD_BEFORE = re.compile(r"\b[A-Z][\w’'-]*(?<!['’]s) $")
@@ -242,5 +266,5 @@ def cuts_a_name(text: str, start: int, end: int) -> bool:
     return bool(_CAPITAL_WORD_BEFORE.search(text[max(0, start - 40) : start]) or _CAPITAL_WORD_AFTER.match(text, end))
 
 
-# A wish, not a rule: a reader with no title among its spans ("the BBC's quiz show") falls back to this.
-LOOSER_CHECKS: dict[SpanCheck, SpanCheck] = {is_title: is_noun_phrase}
+# Wishes, not rules: a reader with no title (no country) among its spans falls back to the looser check.
+LOOSER_CHECKS: dict[SpanCheck, SpanCheck] = {is_title: is_noun_phrase, is_country_name: is_place_name}

@@ -21,6 +21,11 @@ COUNTRY = ("GPE", "LOC", "NORP")
 AGE = ("DATE", "CARDINAL")
 SHARE = ("PERCENT", "CARDINAL")
 
+# Words between "which" and the noun it asks about that are not a verb: "which European nation",
+# "which hugely popular show"; but "what did the images show" asks about no show.
+NOT_AN_AUXILIARY = r"(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|should|may|might|must)\b)"
+_WHICH_COUNTRY = rf"\b(what|which|in which|in what) (?:{NOT_AN_AUXILIARY}[\w-]+ ){{0,2}}?(country|countries|nations?)\b"
+
 _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         r"\bhow (many|much) (money|dollars|euros|pounds)\b|\bhow much (did|does|do|will|would|was|is)\b.*\b(cost|pay|paid|spend|spent|worth|raise|raised|earn|sell|sold|charge)\b"
@@ -33,7 +38,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\b(what|which) (percentage|percent|share|proportion)\b|\bwhat per ?cent\b", SHARE),
     (r"\bhow (many|much)\b|\bwhat (number|amount)\b|\bhow large\b|\bhow big\b", NUMBER),
     (r"\bwhen\b|\b(what|which) (year|month|day|date|time|decade|century)\b|\bwhat time\b", TIME),
-    (r"\b(what|which|in which|in what) (country|countries|nation)\b", COUNTRY),
+    (_WHICH_COUNTRY, COUNTRY),
     (
         r"\bwhere\b|\b(what|which|in which|in what) (city|state|town|region|province|capital|continent|place|location|island|county)\b",
         PLACE,
@@ -43,7 +48,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ORG,
     ),
     (
-        r"\bwho(m|se)?\b|\b(what|which) (?:(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could)\b)\w+ ){0,2}(person|man|woman|leader|president|official|minister|secretary|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman|spokesperson|spokesman|spokeswoman|lawmaker|politician|candidate|athlete|quarterback|rapper|musician|comedian|celebrity|billionaire|journalist|scientist)s?\b",
+        rf"\bwho(m|se)?\b|\b(what|which) (?:{NOT_AN_AUXILIARY}\w+ ){{0,2}}(person|man|woman|leader|president|official|minister|secretary|player|ceo|actor|actress|singer|star|judge|senator|governor|author|director|founder|coach|chairman|spokesperson|spokesman|spokeswoman|lawmaker|politician|candidate|athlete|quarterback|rapper|musician|comedian|celebrity|billionaire|journalist|scientist)s?\b",
         PERSON,
     ),
 )
@@ -95,7 +100,7 @@ def stems(words: list[str]) -> list[str]:
 
 
 _CITY = re.compile(r"\b(what|which) (city|town|capital)\b|\bin (which|what) (city|town)\b", re.I)
-_COUNTRY = re.compile(r"\b(what|which) (country|countries|nation)\b", re.I)
+_COUNTRY = re.compile(_WHICH_COUNTRY, re.I)
 _STATE = re.compile(r"\b(what|which) (us |u\.s\. )?states?\b|\bin (which|what) (us |u\.s\. )?state\b", re.I)
 
 

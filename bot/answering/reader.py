@@ -6,10 +6,12 @@
    head, minus the threshold tuned on held-apart data) and a rank: answerability plus a little of
    the retrieval score. The best-ranked passage gives the answer; the same ranking reorders the
    passages (`rerank`).
-3. The kind of question rules out spans of another kind (bot.answering.answer_kinds): "how old"
-   is never answered with a date, nor "who led the union before Farida Nasser" with her. So does the article's dateline ("WASHINGTON (AP) —",
-   bot.answering.datelines): the outlet is never the answer. When the best span has the wrong kind, a runner-up of the right
-   kind answers; when none has it, the passage counts as not answering.
+3. No span in the article's dateline ("WASHINGTON (AP) —", bot.answering.datelines) or across a
+   paragraph break is an answer. The kind of question rules out spans of another kind
+   (bot.answering.answer_kinds): "how old" is never answered with a date, nor "who led the union
+   before Farida Nasser" with her. When the best span has the wrong kind, a runner-up of the right
+   kind answers; when none has it, the passage counts as not answering. Some kinds are wishes
+   with a looser fallback (a title for "which show", a country for "which country").
 4. Confidence is the calibrated probability that the answer is right (a monotone curve of the
    answerability, fitted on held-apart questions: newsbot_reader/weights/calibration.json); below
    `min_confidence` the answer is a plain refusal, with the closest passages listed apart.
@@ -27,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.answer import Answer, Citation, Turn
-from bot.answering.answer_kinds import FIGURE_CHECKS, LOOSER_CHECKS, WHOLE_NAME_CHECKS, answer_form, cuts_a_name, has_number
+from bot.answering.answer_kinds import LOOSER_CHECKS, SHORT_FORMS, WHOLE_NAME_CHECKS, answer_form, cuts_a_name, has_number
 from bot.answering.base import Request
 from bot.answering.condense import condense_offline, own_question
 from bot.answering.datelines import dateline_end
@@ -47,7 +49,7 @@ RETRIEVAL_WEIGHT = 2.0  # answerability logits per unit of fused retrieval score
 FORM_PENALTY = 4.0  # how far below the refusal point a passage falls when none of its spans has the wanted form
 LONG_SPAN_WORDS = 12  # a longer span reads better as its whole sentence
 DEFAULT_MAX_CITATIONS = 5  # NEWSBOT_TOP_K's default
-FIGURE_WORDS = 4  # a figure ("about 1,400", "$3.2 billion") is at most this many words
+SHORT_FORM_WORDS = 4  # a figure or a date ("about 1,400", "$3.2 billion", "March 3, 2021") is at most this many words
 # Questions whose answer is a reason or a manner: answered with the whole sentence, never a fragment of it.
 _EXPLANATORY = re.compile(
     r"^\W*(why|how (?!many|much|long|old|far|often|big|large|tall|high|fast|soon|late|early))\b|\bhow come\b|\bwhat happened\b|\bexplain\b"
@@ -55,6 +57,7 @@ _EXPLANATORY = re.compile(
     re.I,
 )
 _TRIM = " \t\n,;:"
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _OPENING_QUOTES = ('"', "“")
 _CLOSING_QUOTES = ('"', "”")
 
@@ -124,7 +127,7 @@ class ReaderAnswerer:
             batch = list(passages[lo : min(lo + READ_BATCH, MAX_READ)])
             for passage, guess in zip(batch, self.session.read([question] * len(batch), [p.chunk.text for p in batch])):
                 answerability = -20.0
-                guess = past_dateline(guess, passage)
+                guess = answerable_spans(guess, passage)
                 if guess is not None:
                     guess, in_shape = in_form(guess, passage.chunk.text, fits) if fits else (guess, True)
                     if not in_shape and fits in LOOSER_CHECKS:
@@ -212,15 +215,18 @@ def latest_report(best: Reading, others: Sequence[Reading], min_confidence: floa
     return latest, earlier[:most]
 
 
-def past_dateline(guess: SpanGuess | None, passage: Passage) -> SpanGuess | None:
-    """The reader's best span that is not in the article's dateline ("New York (CNN Business) —"):
-    a runner-up after it, or None when every span the reader kept is in it."""
-    if guess is None or passage.chunk.start != 0:
+def answerable_spans(guess: SpanGuess | None, passage: Passage) -> SpanGuess | None:
+    """The reader's best span that an answer can be, its runners-up kept in order: none in the
+    article's dateline ("New York (CNN Business) —") and none across a paragraph break ("Washington
+    CNN —\n\nUkrainian"); None when no span the reader kept is left."""
+    if guess is None:
+        return None
+    text = passage.chunk.text
+    story = dateline_end(text) if passage.chunk.start == 0 else 0
+    spans = [(guess.start, guess.end, guess.span_score), *guess.alternatives]
+    kept = [(start, end, score) for start, end, score in spans if start >= story and not _PARAGRAPH_BREAK.search(text, start, end)]
+    if len(kept) == len(spans):
         return guess
-    story = dateline_end(passage.chunk.text)
-    if guess.start >= story:
-        return guess
-    kept = [alternative for alternative in guess.alternatives if alternative[0] >= story]
     if not kept:
         return None
     (start, end, score), rest = kept[0], tuple(kept[1:])
@@ -230,7 +236,7 @@ def past_dateline(guess: SpanGuess | None, passage: Passage) -> SpanGuess | None
 def in_form(guess: SpanGuess, text: str, fits: Callable[[str], bool]) -> tuple[SpanGuess, bool]:
     """The reader's best span that has the form the question asks for ("four hours", not "Monday",
     for "how long"), among its runners-up, and True; the best span and False when none has it.
-    A figure found inside a longer span ("rose to 540 on Wednesday, after ...") is the figure alone."""
+    A figure or a date found inside a longer span ("rose to 540 on Wednesday, after ...") is that alone."""
     whole = fits in WHOLE_NAME_CHECKS
 
     def has_form(start: int, end: int) -> bool:
@@ -246,11 +252,12 @@ def in_form(guess: SpanGuess, text: str, fits: Callable[[str], bool]) -> tuple[S
                 break
     if chosen is None:
         return guess, False
-    if fits in FIGURE_CHECKS and len(text[chosen.start : chosen.end].split()) > FIGURE_WORDS:
+    short = SHORT_FORMS.get(fits)
+    if short is not None and len(text[chosen.start : chosen.end].split()) > SHORT_FORM_WORDS:
         inside = [
             (start, end)
             for start, end, _ in guess.alternatives
-            if chosen.start <= start < end <= chosen.end and len(text[start:end].split()) <= FIGURE_WORDS and fits(text[start:end])
+            if chosen.start <= start < end <= chosen.end and len(text[start:end].split()) <= SHORT_FORM_WORDS and short(text[start:end])
         ]
         if inside:  # the reader's own runner-up, scored as the span that holds it
             return chosen.instead(*inside[0], chosen.span_score), True

@@ -125,6 +125,11 @@ def test_the_kind_of_question_rules_out_spans_of_another_kind():
     assert share is not None and share("41 percent") and share("41%") and not share("$41 million")
     count = answer_form("How many people were injured?")
     assert count is not None and count("about 40") and not count("12 percent") and not count("March 2026")
+    assert not count("two weeks") and not count("six years")  # how long, not how many
+    times = answer_form("How many times has the ferry run aground?")
+    assert times is not None and times("three times") and not times("six years")
+    years = answer_form("How many years was the former guard sentenced to?")  # a count of years is an amount of time
+    assert years is not None and years("five years") and years("5")
     when = answer_form("When will the factory close?")
     assert when is not None and when("March 2026") and when("next week") and when("in 1998") and not when("Karen Holm")
     year = answer_form("In what year was the council set up?")
@@ -145,6 +150,9 @@ def test_a_nationality_word_alone_answers_no_which_question():
     country = answer_form("In which country will the championship be held?")
     assert country is not None and country("Norway") and country("China's") and country("South Korea")
     assert not country("Saudi Arabian") and not country("Norwegian") and not country("2027")
+    assert country("Sweden and Finland") and country("Sweden, Finland and Norway")
+    assert not country("Shinzo Abe") and not country("Kagoshima City") and not country("Sweden and Stockholm")  # wished away
+    assert LOOSER_CHECKS[country]("Kagoshima City") and not LOOSER_CHECKS[country]("Norwegian")  # with no country among the spans
     where = answer_form("Where will the championship be held?")
     assert where is not None and where("in Bergen") and not where("Norwegian")
     assert answer_form("What language do the cast speak?") is None  # "Korean" may be right

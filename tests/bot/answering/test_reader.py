@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.answer import REFUSAL, strip_citation_marks
+from bot.answering.answer_kinds import answer_form
 from bot.answering.base import Request
-from bot.answering.reader import EARLY_STOP, READ_BATCH, ReaderAnswerer, Reading
+from bot.answering.reader import EARLY_STOP, READ_BATCH, ReaderAnswerer, Reading, answerable_spans, in_form
 from bot.chain import NewsBot
 from bot.retrieval.search import Passage
 from indexing.store.records import StoredChunk
@@ -121,6 +122,43 @@ def test_confidence_is_a_probability_below_one_even_for_a_clear_answer(trap_bot)
     assert answer.answered and trap_bot.answerer.min_confidence <= answer.confidence < 0.999
 
 
+def _passage(text: str, start: int = 0) -> Passage:
+    return Passage(StoredChunk("c", "a", "", "T", "", "", "", 0, start, start + len(text), text, ()), 1.0)
+
+
+def _guess(text: str, *spans: str) -> SpanGuess:
+    """A reading whose best span is the first of `spans` and whose runners-up are the rest, in order."""
+    at = [(text.index(span), text.index(span) + len(span), 10.0 - n) for n, span in enumerate(spans)]
+    return SpanGuess(at[0][0], at[0][1], at[0][2], 0.0, 0.0, tuple(at[1:]))
+
+
+def test_no_span_in_the_dateline_or_across_a_paragraph_answers():
+    text = "Washington CNN —\n\nUkrainian first lady Olena Zelenska met Jill Biden.\n\nUkraine asked for more help."
+    guess = _guess(text, "Ukrainian", "Washington CNN", "CNN —\n\nUkrainian", "Zelenska met Jill Biden.\n\nUkraine", "Ukraine")
+    kept = answerable_spans(guess, _passage(text))
+    assert kept is not None
+    assert [text[a:b] for a, b, _ in ((kept.start, kept.end, 0), *kept.alternatives)] == ["Ukrainian", "Ukraine"]
+    later = answerable_spans(guess, _passage(text, start=400))  # a later chunk of its article has no dateline
+    assert later is not None and [text[a:b] for a, b, _ in later.alternatives][:1] == ["Washington CNN"]
+    assert answerable_spans(_guess(text, "Washington CNN", "CNN"), _passage(text)) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "spans", "answer"),
+    [
+        ("When did the calendar become official?", ["1881 as the official calendar of the dynasty", "the dynasty", "1881"], "1881"),
+        ("How many times has he been divorced?", ["six years after his third divorce", "six years", "third"], "third"),
+        ("How many ferries were suspended?", ["all 40 ferries on the western routes", "40"], "40"),
+    ],
+)
+def test_a_long_span_that_holds_a_date_or_a_figure_answers_with_it(question, spans, answer):
+    text = "In 1881 as the official calendar of the dynasty, six years after his third divorce, all 40 ferries on the western routes."
+    fits = answer_form(question)
+    assert fits is not None
+    chosen, in_shape = in_form(_guess(text, *spans), text, fits)
+    assert in_shape and text[chosen.start : chosen.end] == answer
+
+
 @pytest.mark.parametrize(
     ("span", "shown"),
     [
@@ -133,11 +171,10 @@ def test_confidence_is_a_probability_below_one_even_for_a_clear_answer(trap_bot)
 )
 def test_an_answer_drops_a_quote_mark_whose_partner_is_outside_it(span, shown):
     text = f"She starred in the soap opera {span} in 1987."
-    chunk = StoredChunk("c", "a", "", "T", "", "", "", 0, 100, 100 + len(text), text, ())
-    at = text.index(span)
-    reading = Reading(Passage(chunk, 1.0), SpanGuess(at, at + len(span), 1.0, 0.0, 0.0), 1.0, 1.0, 0.9)
+    passage = _passage(text, start=100)
+    reading = Reading(passage, _guess(text, span), 1.0, 1.0, 0.9)
     assert reading.span_text == shown
     if shown:
-        assert reading.highlight is not None and chunk.excerpt(*reading.highlight) == shown
+        assert reading.highlight is not None and passage.chunk.excerpt(*reading.highlight) == shown
     else:
         assert reading.highlight is None
