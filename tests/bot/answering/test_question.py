@@ -7,7 +7,7 @@ import pytest
 from bot.answering.answer_kinds import LOOSER_CHECKS, answer_form, cuts_a_name, is_title
 from bot.answering.heuristic import _restates
 from bot.answering.places import is_country, place_fit
-from bot.answering.question import analyse, expected_types, is_elliptical, last_full_question
+from bot.answering.question import analyse, expected_types, is_elliptical, last_full_question, place_kind
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,12 @@ from bot.answering.question import analyse, expected_types, is_elliptical, last_
 )
 def test_expected_types(question, first_label):
     assert expected_types(question)[0] == first_label
+
+
+def test_words_between_which_and_country_still_ask_for_a_country():
+    assert place_kind("The prime minister of which European nation stepped down?") == "country"
+    assert expected_types("Which two countries were invited to join?") == expected_types("Which country won the vote?")
+    assert place_kind("What did the country's president announce?") is None  # "did": it asks what was announced
 
 
 def test_open_questions_have_no_type():
