@@ -10,7 +10,7 @@ from bot.answering.base import Request
 from bot.answering.reader import EARLY_STOP, READ_BATCH, ReaderAnswerer, Reading, answerable_spans, in_form
 from bot.chain import NewsBot
 from bot.retrieval.search import Passage
-from indexing.store.records import StoredChunk
+from indexing import StoredChunk
 from newsbot_reader.decoding import SpanGuess
 from testsupport.corpora import DATA, SEED_TEXT, article_text
 
