@@ -223,12 +223,15 @@ def other_than(names: list[str], check: SpanCheck) -> SpanCheck:
 
 
 def answer_form(question: str) -> SpanCheck | None:
-    """What a short answer to `question` must look like, from the kind of question: a sum of money
-    for "how much did it cost", an age for "how old", a share for "what percentage", a count for
-    "how many" (no amount of time unless it asks "how many years"), one year for "what year", a date or time for "when", words (not a number or a day) for "who" and "where",
-    a place (not a nationality word) for "where" and "which country", a title for "which show" (looser: LOOSER_CHECKS),
-    a thing (not a nationality word) for "which company",
-    and for "who", no span naming the person the question names ("Who led the union before Farida Nasser?").
+    """What a short answer to `question` must look like, from the kind of question:
+    - a sum of money for "how much did it cost", an age for "how old", a share for "what percentage";
+    - a count for "how many", and no amount of time unless it asks "how many years";
+    - one year for "what year", a date or a time for "when";
+    - words (not a number or a day) for "who" and "where", and for "who" no span naming the person
+      the question names ("Who led the union before Farida Nasser?");
+    - a place (not a nationality word) for "where"; a country's name for "which country" and a title
+      for "which show", each a wish with a looser fallback (LOOSER_CHECKS);
+    - a thing (not a nationality word) for "which prize".
     None for other open questions ("what did", "why"), whose answers take too many forms to check."""
     wanted = expected_types(question)
     if wanted == TIME and _WHAT_YEAR.search(question):
@@ -246,8 +249,8 @@ def answer_form(question: str) -> SpanCheck | None:
     return _CHECKS.get(wanted)
 
 
-# Answers of a few words, a figure or a date: a longer span that holds one ("1281 as the official calendar
-# of the Yuan dynasty") answers with the one it holds, by this check (a date for "when": not "the Yuan dynasty").
+# Answers of a few words, a figure or a date: a longer span that holds one ("1881 as the official calendar
+# of the dynasty") answers with the one it holds, by this check (a date for "when": not "the dynasty").
 SHORT_FORMS: dict[SpanCheck, SpanCheck] = {
     **{check: check for check in (is_money, is_duration, is_age, is_share, is_count, is_count_of_things, is_quantity, is_year)},
     is_time: is_date,
