@@ -26,6 +26,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("refusal_precision", "refusal precision", "rate"),
     ("refusal_recall", "refusal recall", "rate"),
     ("refused_answerable", "answerable questions refused", "rate"),
+    ("refused_absent", "refused when no article holds the answer", "rate"),
     ("refusal_recall_at_p80", "refusal recall at precision >= 0.80", "rate"),
     ("right_when_sure", "right when confidence >= 0.9", "rate"),
     ("verbatim_citations", "verbatim citations", "rate"),
@@ -41,6 +42,7 @@ _COUNTS = {
     "f1": "answer_questions",
     "correct": "answer_questions",
     "refusal_recall": "unanswerable",
+    "refused_absent": "answer_absent",
     "right_when_sure": "sure_answers",
     "latency_p50_ms": "questions",
 }

@@ -42,6 +42,10 @@ class EvalQuestion:
     score_answer: bool = True  # False: left out of the answer metrics (RealTimeQA's choice_dependent)
     score_retrieval: bool = True  # scored for retrieval (only ever when there is a gold article)
     asked_on: date | None = None  # the day the question was asked ("this week" is the week before it)
+    # Whether any article of the corpus holds the answer's words (RealTimeQA's answer_string_doc_count);
+    # None where the set does not say. An answerable question whose answer no article holds is one
+    # the articles do not answer, whatever its gold answer.
+    answer_in_corpus: bool | None = None
 
     @property
     def answerable(self) -> bool:
@@ -153,9 +157,19 @@ def load_realtimeqa(folder: Path, corpus: Path | None = None) -> EvalDataset:
                 score_answer=not q.get("choice_dependent", False),
                 score_retrieval=bool(q.get("has_gold_article", True)),
                 asked_on=_date_field(q, "question_date", folder / "questions.jsonl", number),
+                answer_in_corpus=_answer_in_corpus(q, folder / "questions.jsonl", number),
             )
         )
     return EvalDataset(folder.name, "realtimeqa", folder, (Path(corpus) if corpus else articles,), tuple(questions))
+
+
+def _answer_in_corpus(record: dict[str, Any], path: Path, number: int) -> bool | None:
+    count = record.get("answer_string_doc_count")
+    if count is None:
+        return None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise EvalDataError(f"{path}: line {number}: field 'answer_string_doc_count' must be a count of articles, not {count!r}")
+    return count > 0
 
 
 def load_squad2(folder: Path, corpus: Path | None = None) -> EvalDataset:

@@ -115,6 +115,7 @@ class QuestionResult:
     answer_scored: bool = True
     retrieval_scored: bool = True
     confidence: float | None = None
+    answer_in_corpus: bool | None = None  # EvalQuestion.answer_in_corpus
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,6 +138,7 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, Any]:
     retrieval = [r for r in results if r.retrieval_scored]
     scored = [r for r in results if r.answer_scored]
     answerable = [r for r in scored if r.answers]
+    absent = [r for r in answerable if r.answer_in_corpus is False]  # the articles do not say
     ranks = [r.gold_rank for r in retrieval]
     precision, recall = refusal_scores([not r.answered for r in scored], [not r.answers for r in scored])
     citations = sum(r.citations for r in results)
@@ -146,6 +148,7 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, Any]:
         "retrieval_questions": len(retrieval),
         "answer_questions": len(scored),
         "unanswerable": len(scored) - len(answerable),
+        "answer_absent": len(absent),
     }
     summary.update({f"recall@{k}": recall_at_k(ranks, k) for k in RECALL_KS})
     summary.update(
@@ -158,6 +161,7 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, Any]:
             "refusal_precision": precision,
             "refusal_recall": recall,
             "refused_answerable": _mean([not r.answered for r in answerable]),
+            "refused_absent": _mean([not r.answered for r in absent]),
             "refusal_recall_at_p80": refusal_recall_at_precision([r.confidence for r in scored], [not r.answers for r in scored]),
             "right_when_sure": right_when_sure(scored),
             "sure_answers": sum(1 for r in scored if r.answered and r.confidence is not None and r.confidence >= 0.9),

@@ -219,6 +219,7 @@ def _result(q: EvalQuestion, answer: SystemAnswer, retrieved: list[str], article
         answer_scored=q.score_answer,
         retrieval_scored=q.retrieval_scored,
         confidence=answer.confidence,
+        answer_in_corpus=q.answer_in_corpus,
     )
 
 

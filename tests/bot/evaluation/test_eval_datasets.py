@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def realtimeqa(tmp_path) -> Path:
                 "has_gold_article": True,
                 "choice_dependent": False,
                 "question_date": "2022/06/16",
+                "answer_string_doc_count": 1,
             },
             {
                 "question_id": "q2",
@@ -63,6 +65,7 @@ def realtimeqa(tmp_path) -> Path:
                 "gold_doc_ids": [],
                 "has_gold_article": False,
                 "choice_dependent": True,
+                "answer_string_doc_count": 0,
             },
             {
                 "question_id": "q3",
@@ -88,6 +91,7 @@ def test_realtimeqa(realtimeqa):
     assert all(q.asked_on is None for q in data.undated().questions)
     assert not q2.score_answer and not q2.retrieval_scored  # choice dependent, no gold article
     assert q3.gold_article_ids == (f"{(realtimeqa / 'articles.jsonl').resolve()}#d2",)  # no URL: path#doc_id
+    assert (q1.answer_in_corpus, q2.answer_in_corpus, q3.answer_in_corpus) == (True, False, None)  # q3: the set does not say
     corpus = read_corpus(data.corpus)
     assert set(q1.gold_article_ids + q3.gold_article_ids) == set(corpus)  # the indexer's own ids
 
@@ -182,3 +186,14 @@ def test_resolve_dataset(tmp_path, realtimeqa):
     with pytest.raises(EvalDataError) as raised:
         resolve_dataset("my-typo.jsonl", tmp_path / "no-shared")
     assert not isinstance(raised.value, EvalDataMissing)
+
+
+def test_a_count_of_articles_that_is_not_one_is_named_in_one_line(realtimeqa):
+    path = realtimeqa / "questions.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[2]["answer_string_doc_count"] = "several"
+    write_jsonl(path, rows)
+    with pytest.raises(
+        EvalDataError, match=r"questions.jsonl: line 3: field 'answer_string_doc_count' must be a count of articles, not 'several'"
+    ):
+        load_dataset(realtimeqa)

@@ -112,6 +112,7 @@ def test_summarise_and_misses():
     assert s["correct"] == pytest.approx(3 / 5)
     assert s["refusal_precision"] == 0.5 and s["refusal_recall"] == 1.0
     assert s["refused_answerable"] == 0.25
+    assert s["answer_absent"] == 0 and s["refused_absent"] is None  # no question says whether its answer is in the corpus
     assert s["verbatim_citations"] == pytest.approx(3 / 4)
     assert s["latency_p50_ms"] == pytest.approx(10.0)
     m = misses(results)
@@ -138,3 +139,15 @@ def test_refusal_recall_at_precision_sweeps_every_threshold():
     assert refusal_recall_at_precision(confidences, unanswerable, floor=0.75) == 1.0
     assert refusal_recall_at_precision(confidences, [False] * 6) is None
     assert refusal_recall_at_precision([None, 0.5], [True, False]) is None
+
+
+def test_questions_whose_answer_no_article_holds_count_their_refusals_apart():
+    results = [
+        result("absent-refused", ["Geneva"], "", answered=False, answer_in_corpus=False),
+        result("absent-answered", ["Sherman"], "Brussels", answer_in_corpus=False),
+        result("present-refused", ["Brussels"], "", answered=False, answer_in_corpus=True),
+        result("unknown", ["Brussels"], "Brussels"),
+    ]
+    s = summarise(results)
+    assert s["answer_absent"] == 2 and s["refused_absent"] == 0.5
+    assert s["refused_answerable"] == 0.5  # all four count as answerable, as before
