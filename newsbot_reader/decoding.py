@@ -17,7 +17,7 @@ from newsbot_reader.features import Window
 
 MAX_ANSWER_TOKENS = 30
 TOP_N = 20
-ALTERNATIVES = 10  # runner-up spans kept per passage, for a caller that knows what form the answer takes
+ALTERNATIVES = 30  # runner-up spans kept per passage, for a caller that knows what form the answer takes
 
 
 @dataclass(frozen=True)
