@@ -1,6 +1,7 @@
 """Where a news article's dateline ends: the place and outlet before the story ("WASHINGTON (AP) —",
-"New York CNN Business —", "KYIV, Ukraine —"). They are never an answer, yet a reader asked "which
-company ..." finds "CNN Business" there, in the first words of the text, so spans in them are ruled out.
+"New York CNN Business —", "KYIV, Ukraine —"), after a wire credit on a line of its own
+("Associated Press"). They are never an answer, yet a reader asked "which company ..." finds "CNN
+Business" there, in the first words of the text, so spans in them are ruled out.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ _DATELINES = (
     ),
 )
 _MAX_WORDS = 8  # a dateline is a few words; a longer opening is the story itself
+# A wire service's credit on a line of its own, above the dateline or the story ("Associated Press\n\n").
+_CREDIT = re.compile(r"\s*(?:The )?(?:Associated Press|AP|Reuters|AFP|Agence France-Presse|Bloomberg|Press Association|PA Media)\s*\n\s*\n")
 
 
 def dateline_end(text: str) -> int:
-    """The offset where the story starts after a dateline at the start of `text`; 0 when there is none."""
+    """The offset where the story starts after a wire credit and a dateline at the start of `text`;
+    0 when there is neither."""
+    credit = _CREDIT.match(text)
+    start = credit.end() if credit else 0
     for pattern in _DATELINES:
-        match = pattern.match(text)
+        match = pattern.match(text, start)
         if match and len(match.group().split()) <= _MAX_WORDS:
             return match.end()
-    return 0
+    return start

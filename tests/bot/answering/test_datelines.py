@@ -17,6 +17,8 @@ from bot.answering.datelines import dateline_end
         ("LONDON, June 5 (Wire) - Britain's economy grew.", "LONDON, June 5 (Wire) - "),
         ("(NewsWire) — The talks resumed.", "(NewsWire) — "),
         ("TARSAY, Scotland — The ferry sailed again.", "TARSAY, Scotland — "),
+        ("Associated Press\n\nWASHINGTON – The tax season opens early.", "Associated Press\n\nWASHINGTON – "),
+        ("Reuters\n\nShares of the carmaker fell.", "Reuters\n\n"),  # a credit, no dateline
     ],
 )
 def test_the_story_starts_after_the_dateline(text, dateline):
@@ -31,6 +33,7 @@ def test_the_story_starts_after_the_dateline(text, dateline):
         "The best photos from the awards\n\nThe best photos from the awards",
         "Mayor Alice Grant said the council — after a long debate — approved the plan.",
         "The ferry service between Port Ellen and Tarsay was suspended on Tuesday.",
+        "Reuters reported on Monday that the carmaker would cut prices.",  # the agency in the story
         "A long first line of the story that runs on and on without a dash at all and names places —\nthen more.",
     ],
 )
