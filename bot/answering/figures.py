@@ -17,8 +17,8 @@ _WORD_VALUES = {
     "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
     "eighty": 80, "ninety": 90, "half": 0.5, "dozen": 12, "dozens": 24,
 }  # fmt: skip
-_SCALES = {"hundred": 1e2, "thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6, "m": 1e6, "billion": 1e9,
-           "billions": 1e9, "bn": 1e9, "trillion": 1e12}  # fmt: skip
+_SCALES = {"dozen": 12, "hundred": 1e2, "thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6, "m": 1e6,
+           "billion": 1e9, "billions": 1e9, "bn": 1e9, "trillion": 1e12}  # fmt: skip
 _TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[a-z]+")
 _AGE = re.compile(r"\b(years?[- ]old|aged?)\b", re.I)
 
@@ -49,12 +49,10 @@ def figure_value(text: str) -> float | None:
                 value = float(token.replace(",", ""))
             elif token in _WORD_VALUES:
                 value = float(_WORD_VALUES[token])
-            elif token in ("a", "an") and i + 1 < len(tokens) and (tokens[i + 1] in _SCALES or tokens[i + 1] == "dozen"):
+            elif token in ("a", "an") and i + 1 < len(tokens) and tokens[i + 1] in _SCALES:
                 value = 1.0
         elif token in _SCALES:
             value *= _SCALES[token]
-        elif token == "dozen":
-            value *= 12
         elif token not in ("a", "an"):  # "half a million": the article between a number and its scale
             break
     return value
